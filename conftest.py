@@ -1,0 +1,19 @@
+import pytest
+from strawberry_django.test.client import TestClient
+
+from accounts.tests.factories import UserFactory
+
+
+@pytest.fixture
+def gql() -> TestClient:
+    return TestClient("/graphql/")
+
+
+@pytest.fixture
+def owner(db):
+    return UserFactory(email="owner@example.com", full_name="Olga Owner")
+
+
+@pytest.fixture
+def other_owner(db):
+    return UserFactory(email="other@example.com", full_name="Oscar Other")

@@ -1,0 +1,18 @@
+"""Test settings: the real settings, with fast password hashing and an in-memory mail outbox."""
+
+import os
+
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-use-0123456789")
+
+from core.settings import *  # noqa: F403
+from core.settings import CACHES
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+# A shared Redis must not mix test keys with a running service's.
+CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"
+GRAPHIQL = True
+# Static files are not under test; WhiteNoise would only warn that STATIC_ROOT is not collected.
+MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
