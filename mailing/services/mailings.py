@@ -1,0 +1,146 @@
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from core.services import model_update
+from mailing import selectors
+from mailing.models import Client, Mailing, MailingStatus, Message, Periodicity
+
+MAILING_FIELDS = ["message", "start_at", "end_at", "periodicity"]
+
+
+class _Errors:
+    """Collects field errors so that a client hears of every problem in one answer."""
+
+    def __init__(self):
+        self.errors: dict[str, list[ValidationError]] = {}
+
+    def check(self, function: Callable, *args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except ValidationError as error:
+            for field, errors in error.update_error_dict({}).items():
+                self.errors.setdefault(field, []).extend(errors)
+            return None
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ValidationError(self.errors)
+
+
+def _message_for(*, owner, message_id) -> Message:
+    message = selectors.message_get(viewer=owner, pk=message_id)
+    if message is None:
+        raise ValidationError({"message": ValidationError("Message not found.", code="not_found")})
+    return message
+
+
+def _clients_for(*, owner, client_ids: Sequence) -> list[Client]:
+    if not client_ids:
+        raise ValidationError({"clients": ValidationError("Choose at least one client.", code="required")})
+    pks = [selectors.as_pk(pk) for pk in client_ids]
+    found = {
+        client.pk: client
+        for client in selectors.client_list(viewer=owner).filter(pk__in={pk for pk in pks if pk is not None})
+    }
+    missing = [str(position) for position, pk in enumerate(pks, start=1) if pk not in found]
+    if missing:
+        raise ValidationError(
+            {
+                "clients": ValidationError(
+                    "Client not found (at position %(positions)s of the list).",
+                    code="not_found",
+                    params={"positions": ", ".join(missing)},
+                )
+            }
+        )
+    return list(found.values())
+
+
+def _validate_periodicity(value: str) -> None:
+    if value not in Periodicity.values:
+        raise ValidationError(
+            {
+                "periodicity": ValidationError(
+                    "Unknown periodicity %(value)s; expected one of %(choices)s.",
+                    code="invalid_choice",
+                    params={"value": repr(value), "choices": ", ".join(Periodicity.values)},
+                )
+            }
+        )
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # A time without an offset is taken as UTC, the database's zone, rather than guessed.
+    if value is not None and timezone.is_naive(value):
+        return timezone.make_aware(value, UTC)
+    return value
+
+
+def _validate(mailing: Mailing, errors: _Errors) -> None:
+    skip = ["clients", "owner", *(field for field in errors.errors if field in MAILING_FIELDS)]
+    errors.check(mailing.full_clean, exclude=skip, validate_constraints=False)
+    errors.raise_if_any()
+
+
+def _save(mailing: Mailing) -> Mailing:
+    # Until the engine starts it, the first run is simply the start.
+    if mailing.status == MailingStatus.CREATED:
+        mailing.next_run_at = mailing.start_at
+    mailing.save()
+    return mailing
+
+
+@transaction.atomic
+def mailing_create(
+    *,
+    owner,
+    message_id,
+    client_ids: Sequence,
+    start_at: datetime,
+    end_at: datetime,
+    periodicity: str,
+) -> Mailing:
+    errors = _Errors()
+    errors.check(_validate_periodicity, periodicity)
+    message = errors.check(_message_for, owner=owner, message_id=message_id)
+    clients = errors.check(_clients_for, owner=owner, client_ids=client_ids)
+    mailing = Mailing(
+        owner=owner, message=message, start_at=_aware(start_at), end_at=_aware(end_at), periodicity=periodicity
+    )
+    _validate(mailing, errors)
+    _save(mailing)
+    mailing.clients.set(clients)
+    return mailing
+
+
+@transaction.atomic
+def mailing_update(*, mailing: Mailing, data: dict) -> Mailing:
+    """Change what the client sent: `message_id`, `client_ids`, `start_at`, `end_at`, `periodicity`."""
+    data = dict(data)
+    errors = _Errors()
+    if "periodicity" in data:
+        errors.check(_validate_periodicity, data["periodicity"])
+    if "message_id" in data:
+        data["message"] = errors.check(_message_for, owner=mailing.owner, message_id=data.pop("message_id"))
+    clients = None
+    if "client_ids" in data:
+        clients = errors.check(_clients_for, owner=mailing.owner, client_ids=data.pop("client_ids"))
+    for field in ("start_at", "end_at"):
+        if field in data:
+            data[field] = _aware(data[field])
+    changed = model_update(instance=mailing, fields=MAILING_FIELDS, data=data)
+    _validate(mailing, errors)
+    if changed:
+        _save(mailing)
+    if clients is not None:
+        mailing.clients.set(clients)
+    return mailing
+
+
+@transaction.atomic
+def mailing_delete(*, mailing: Mailing) -> None:
+    mailing.delete()
