@@ -1,0 +1,59 @@
+import strawberry_django
+from django.db.models import Q
+from strawberry import auto
+
+from graphql_schema.mailing.enums import MailingStatus, Periodicity
+from mailing import models
+
+
+def _search(prefix: str, value: str, fields: list[str]) -> Q:
+    query = Q()
+    for field in fields:
+        query |= Q(**{f"{prefix}{field}__icontains": value.strip()})
+    return query
+
+
+@strawberry_django.filter_type(models.Client, description="Filters for clients.")
+class ClientFilter:
+    @strawberry_django.filter_field(description="Text search in the e-mail address and the full name.")
+    def search(self, value: str, prefix: str) -> Q:
+        return _search(prefix, value, ["email", "full_name"])
+
+
+@strawberry_django.filter_type(models.Message, description="Filters for messages.")
+class MessageFilter:
+    @strawberry_django.filter_field(description="Text search in the subject.")
+    def search(self, value: str, prefix: str) -> Q:
+        return _search(prefix, value, ["subject"])
+
+
+@strawberry_django.filter_type(models.Mailing, description="Filters for mailings.")
+class MailingFilter:
+    status: MailingStatus | None = strawberry_django.filter_field(description="Only mailings in this status.")
+    periodicity: Periodicity | None = strawberry_django.filter_field(description="Only mailings of this periodicity.")
+    is_active: auto = strawberry_django.filter_field(description="Only enabled (true) or disabled (false) mailings.")
+
+    @strawberry_django.filter_field(description="Text search in the message's subject.")
+    def search(self, value: str, prefix: str) -> Q:
+        return _search(prefix, value, ["message__subject"])
+
+
+@strawberry_django.order_type(models.Client, description="Orderings for clients.")
+class ClientOrder:
+    email: auto
+    full_name: auto
+    created_at: auto
+
+
+@strawberry_django.order_type(models.Message, description="Orderings for messages.")
+class MessageOrder:
+    subject: auto
+    created_at: auto
+
+
+@strawberry_django.order_type(models.Mailing, description="Orderings for mailings.")
+class MailingOrder:
+    start_at: auto
+    end_at: auto
+    next_run_at: auto
+    created_at: auto

@@ -1,0 +1,173 @@
+from datetime import datetime
+
+import strawberry
+import strawberry_django
+from strawberry import UNSET, relay
+
+from graphql_schema.context import Info, viewer
+from graphql_schema.mailing.inputs import PeriodicityValue
+from graphql_schema.mailing.types import ClientType, MailingType, MessageType
+from graphql_schema.permissions import IsAuthenticated
+from graphql_schema.relay import node_pk, node_pks, not_found
+from mailing import selectors
+from mailing.services import clients as client_services
+from mailing.services import imports as import_services
+from mailing.services import mailings as mailing_services
+from mailing.services import messages as message_services
+
+
+def _given(**values) -> dict:
+    """The arguments the client actually sent (UNSET means "leave as it is")."""
+    return {name: value for name, value in values.items() if value is not UNSET}
+
+
+def _client(info: Info, id: relay.GlobalID):
+    client = selectors.client_get(viewer=viewer(info), pk=node_pk(id, ClientType))
+    if client is None:
+        raise not_found("id", "Client")
+    return client
+
+
+def _message(info: Info, id: relay.GlobalID):
+    message = selectors.message_get(viewer=viewer(info), pk=node_pk(id, MessageType))
+    if message is None:
+        raise not_found("id", "Message")
+    return message
+
+
+def _mailing(info: Info, id: relay.GlobalID):
+    mailing = selectors.mailing_get(viewer=viewer(info), pk=node_pk(id, MailingType))
+    if mailing is None:
+        raise not_found("id", "Mailing")
+    return mailing
+
+
+@strawberry.type(description="One bad row of a CSV import.")
+class ImportRowError:
+    row: int = strawberry.field(description="The row's number in the file; row 1 is the header.")
+    field: str | None = strawberry.field(description="The column at fault (API name), or null for the whole row.")
+    message: str = strawberry.field(description="What is wrong.")
+
+
+@strawberry.type(description="What an import did.")
+class ImportClientsResult:
+    created: int = strawberry.field(description="Clients created.")
+    updated: int = strawberry.field(description="Existing clients (same e-mail) whose name or comment changed.")
+    unchanged: int = strawberry.field(description="Rows that matched an existing client exactly.")
+    errors: list[ImportRowError] = strawberry.field(description="Rows that were not imported, and why.")
+
+
+@strawberry.type
+class MailingMutation:
+    @strawberry_django.input_mutation(extensions=[IsAuthenticated()], description="Add a client to your list.")
+    def create_client(self, info: Info, email: str, full_name: str, comment: str = "") -> ClientType:
+        return client_services.client_create(owner=viewer(info), email=email, full_name=full_name, comment=comment)
+
+    @strawberry_django.input_mutation(extensions=[IsAuthenticated()], description="Change a client.")
+    def update_client(
+        self,
+        info: Info,
+        id: relay.GlobalID,
+        email: str | None = UNSET,
+        full_name: str | None = UNSET,
+        comment: str | None = UNSET,
+    ) -> ClientType:
+        data = _given(email=email, full_name=full_name, comment=comment)
+        return client_services.client_update(client=_client(info, id), data=data)
+
+    @strawberry_django.input_mutation(
+        extensions=[IsAuthenticated()], description="Delete a client; it leaves the mailings it was in."
+    )
+    def delete_client(self, info: Info, id: relay.GlobalID) -> ClientType:
+        client = _client(info, id)
+        client_services.client_delete(client=client)
+        client.pk = id.node_id
+        return client
+
+    @strawberry_django.input_mutation(extensions=[IsAuthenticated()], description="Write a message.")
+    def create_message(self, info: Info, subject: str, body: str, html_body: str = "") -> MessageType:
+        return message_services.message_create(owner=viewer(info), subject=subject, body=body, html_body=html_body)
+
+    @strawberry_django.input_mutation(extensions=[IsAuthenticated()], description="Change a message.")
+    def update_message(
+        self,
+        info: Info,
+        id: relay.GlobalID,
+        subject: str | None = UNSET,
+        body: str | None = UNSET,
+        html_body: str | None = UNSET,
+    ) -> MessageType:
+        data = _given(subject=subject, body=body, html_body=html_body)
+        return message_services.message_update(message=_message(info, id), data=data)
+
+    @strawberry_django.input_mutation(
+        extensions=[IsAuthenticated()], description="Delete a message that no mailing uses."
+    )
+    def delete_message(self, info: Info, id: relay.GlobalID) -> MessageType:
+        message = _message(info, id)
+        message_services.message_delete(message=message)
+        message.pk = id.node_id
+        return message
+
+    @strawberry_django.input_mutation(extensions=[IsAuthenticated()], description="Schedule a mailing.")
+    def create_mailing(
+        self,
+        info: Info,
+        message: relay.GlobalID,
+        clients: list[relay.GlobalID],
+        start_at: datetime,
+        end_at: datetime,
+        periodicity: PeriodicityValue,
+    ) -> MailingType:
+        return mailing_services.mailing_create(
+            owner=viewer(info),
+            message_id=node_pk(message, MessageType),
+            client_ids=node_pks(clients, ClientType),
+            start_at=start_at,
+            end_at=end_at,
+            periodicity=periodicity,
+        )
+
+    @strawberry_django.input_mutation(
+        extensions=[IsAuthenticated()],
+        description="Change a mailing: any of its message, clients, times and periodicity.",
+    )
+    def update_mailing(
+        self,
+        info: Info,
+        id: relay.GlobalID,
+        message: relay.GlobalID | None = UNSET,
+        clients: list[relay.GlobalID] | None = UNSET,
+        start_at: datetime | None = UNSET,
+        end_at: datetime | None = UNSET,
+        periodicity: PeriodicityValue | None = UNSET,
+    ) -> MailingType:
+        data = _given(start_at=start_at, end_at=end_at, periodicity=periodicity)
+        if message is not UNSET:
+            data["message_id"] = node_pk(message, MessageType) if message is not None else None
+        if clients is not UNSET:
+            data["client_ids"] = node_pks(clients or [], ClientType)
+        return mailing_services.mailing_update(mailing=_mailing(info, id), data=data)
+
+    @strawberry_django.input_mutation(extensions=[IsAuthenticated()], description="Delete a mailing.")
+    def delete_mailing(self, info: Info, id: relay.GlobalID) -> MailingType:
+        mailing = _mailing(info, id)
+        mailing_services.mailing_delete(mailing=mailing)
+        mailing.pk = id.node_id
+        return mailing
+
+    @strawberry_django.mutation(
+        extensions=[IsAuthenticated()],
+        description=(
+            "Create or update clients from CSV with the header row `email,full_name,comment`. A row whose "
+            "e-mail matches one of your clients updates it. Bad rows are reported; good rows are kept."
+        ),
+    )
+    def import_clients(self, info: Info, csv: str) -> ImportClientsResult:
+        result = import_services.clients_import_csv(owner=viewer(info), csv_text=csv)
+        return ImportClientsResult(
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            errors=[ImportRowError(row=e.row, field=e.field, message=e.message) for e in result.errors],
+        )

@@ -1,0 +1,71 @@
+import strawberry_django
+from strawberry import auto, relay
+from strawberry_django.relay import DjangoListConnection
+
+from graphql_schema.accounts.types import UserType
+from graphql_schema.context import Info, viewer
+from graphql_schema.mailing.enums import MailingStatus, Periodicity
+from graphql_schema.mailing.filters import (
+    ClientFilter,
+    ClientOrder,
+    MailingFilter,
+    MailingOrder,
+    MessageFilter,
+    MessageOrder,
+)
+from mailing import models, selectors
+
+
+@strawberry_django.type(
+    models.Client, name="Client", filters=ClientFilter, ordering=ClientOrder, description="A recipient."
+)
+class ClientType(relay.Node):
+    email: auto
+    full_name: auto
+    comment: auto
+    created_at: auto
+    updated_at: auto
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return selectors.client_list(viewer=viewer(info), base=queryset)
+
+
+@strawberry_django.type(
+    models.Message, name="Message", filters=MessageFilter, ordering=MessageOrder, description="What a mailing sends."
+)
+class MessageType(relay.Node):
+    subject: auto
+    body: auto
+    html_body: auto
+    created_at: auto
+    updated_at: auto
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return selectors.message_list(viewer=viewer(info), base=queryset)
+
+
+@strawberry_django.type(
+    models.Mailing,
+    name="Mailing",
+    filters=MailingFilter,
+    ordering=MailingOrder,
+    description="A message sent to clients once or repeatedly between a start and an end.",
+)
+class MailingType(relay.Node):
+    message: MessageType
+    clients: DjangoListConnection[ClientType] = strawberry_django.connection(description="The recipients.")
+    start_at: auto
+    end_at: auto
+    periodicity: Periodicity
+    status: MailingStatus
+    is_active: auto
+    next_run_at: auto
+    created_at: auto
+    updated_at: auto
+    owner: UserType
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return selectors.mailing_list(viewer=viewer(info), base=queryset)

@@ -1,0 +1,24 @@
+"""Turning client-supplied relay ids into primary keys, without trusting them."""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from strawberry import relay
+from strawberry.types.base import get_object_definition
+
+
+def _type_name(type_: type) -> str:
+    return get_object_definition(type_, strict=True).name
+
+
+def node_pk(global_id: relay.GlobalID, type_: type) -> str | None:
+    """The id's node part when it names `type_`, else None (which no selector will find)."""
+    return global_id.node_id if global_id.type_name == _type_name(type_) else None
+
+
+def node_pks(global_ids: Iterable[relay.GlobalID], type_: type) -> list[str | None]:
+    return [node_pk(global_id, type_) for global_id in global_ids]
+
+
+def not_found(field: str, what: str) -> ValidationError:
+    return ValidationError({field: ValidationError(f"{what} not found.", code="not_found")})

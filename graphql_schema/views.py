@@ -1,0 +1,16 @@
+from django.conf import settings
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import ensure_csrf_cookie
+from strawberry.django.views import GraphQLView
+
+from graphql_schema.schema import schema
+
+
+@method_decorator(ensure_csrf_cookie, name="dispatch")
+class CsrfGraphQLView(GraphQLView):
+    """The GraphQL endpoint. Any response sets the `csrftoken` cookie, which a POST must send
+    back in the `X-CSRFToken` header (Django's CSRF middleware checks it)."""
+
+
+def graphql_view():
+    return CsrfGraphQLView.as_view(schema=schema, graphql_ide="graphiql" if settings.GRAPHIQL else None)
