@@ -48,6 +48,13 @@ class User(AbstractUser):
     last_name = None
     email = models.EmailField("e-mail address", unique=True, help_text="The login; unique, case-insensitive.")
     full_name = models.CharField(max_length=200, blank=True, help_text="The user's name as they want it shown.")
+    email_verified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the user proved they own the address; null until then."
+    )
+    blocked_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a manager blocked the user; null when not blocked."
+    )
+    blocked_reason = models.CharField(max_length=500, blank=True, help_text="Why a manager blocked the user.")
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []

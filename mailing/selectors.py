@@ -1,8 +1,11 @@
 """Reads, always through the viewer: another owner's row is indistinguishable from a missing one."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from mailing.models import Client, Mailing, Message
+from mailing.models import Client, Mailing, MailingStatus, Message
+
+# "Active" is defined once: started by the engine and not disabled.
+ACTIVE_MAILING = Q(status=MailingStatus.STARTED, is_active=True)
 
 
 def _owned(queryset: QuerySet, viewer) -> QuerySet:
