@@ -55,11 +55,13 @@ def classify(code: int, text: bytes | str) -> Result:
         return Result(Outcome.DEFERRED, code, response, connection_lost=code == 421)
     if 500 <= code < 600:
         return Result(Outcome.FAILED, code, response)
-    return Result(Outcome.DEFERRED, None, f"Unreadable reply from the mail server: {response}", connection_lost=True)
+    text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    return Result(Outcome.DEFERRED, None, f"Unreadable reply from the mail server: {text}", connection_lost=True)
 
 
 def _describe(error: BaseException, timeout: float) -> str:
-    if isinstance(error, TimeoutError | socket.timeout):
+    # smtplib reports a read that timed out as a disconnection; the cause tells them apart.
+    if isinstance(error, TimeoutError | socket.timeout) or isinstance(error.__context__, TimeoutError):
         return f"Timed out after {timeout:g} s waiting for the mail server."
     if isinstance(error, ConnectionRefusedError):
         return "Connection refused by the mail server."

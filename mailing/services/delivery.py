@@ -12,6 +12,7 @@ import logging
 import os
 import random
 import socket
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -516,7 +517,7 @@ def _process(run_id, clock, worker, server, on_batch, handover, result) -> None:
         result.stopped = "closed"
         return
     prepared = _prepare(run)
-    started = clock()
+    started = time.monotonic()
     session: Session | None = None
     try:
         while True:
@@ -556,7 +557,7 @@ def _process(run_id, clock, worker, server, on_batch, handover, result) -> None:
             if MailingRun.objects.filter(pk=run_id, status=RunStatus.PAUSED).exists():
                 result.stopped = "paused"
                 return
-            if (clock() - started).total_seconds() >= config.task_seconds:
+            if time.monotonic() - started >= config.task_seconds:
                 # Long runs are sent by a chain of tasks, each well within the cluster's timeout.
                 if handover is not None:
                     handover(run_id)
