@@ -655,6 +655,8 @@ def runs_sweep(*, now: datetime | None = None, enqueue: Enqueue | None = queue.e
             continue
         if run_finish_if_done(run_id=run.pk, now=now):
             result.finished_runs.append(run.pk)
+            if Mailing.objects.filter(pk=run.mailing_id, status=MailingStatus.FINISHED).exists():
+                result.finished_mailings.append(run.mailing_id)
             continue
         if run.status == RunStatus.PAUSED and run.paused_until and run.paused_until > now:
             continue
