@@ -11,6 +11,8 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from graphql_schema.accounts.mutations import AccountsMutation
 from graphql_schema.accounts.queries import AccountsQuery
+from graphql_schema.delivery.mutations import DeliveryMutation
+from graphql_schema.delivery.queries import DeliveryQuery
 from graphql_schema.errors import mask_errors
 from graphql_schema.mailing.inputs import SCALARS as MAILING_SCALARS
 from graphql_schema.mailing.mutations import MailingMutation
@@ -24,8 +26,8 @@ class NodeQuery:
     )
 
 
-Query = merge_types("Query", (NodeQuery, AccountsQuery, MailingQuery))
-Mutation = merge_types("Mutation", (AccountsMutation, MailingMutation))
+Query = merge_types("Query", (NodeQuery, AccountsQuery, MailingQuery, DeliveryQuery))
+Mutation = merge_types("Mutation", (AccountsMutation, MailingMutation, DeliveryMutation))
 
 # Extensions are passed as classes or factories: an instance would be shared by all requests.
 schema = strawberry.Schema(

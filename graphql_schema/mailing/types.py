@@ -4,6 +4,7 @@ from strawberry_django.relay import DjangoListConnection
 
 from graphql_schema.accounts.types import UserType
 from graphql_schema.context import Info, viewer
+from graphql_schema.delivery.types import MailingRunType, MailingStatsType
 from graphql_schema.mailing.enums import MailingStatus, Periodicity
 from graphql_schema.mailing.filters import (
     ClientFilter,
@@ -65,6 +66,16 @@ class MailingType(relay.Node):
     created_at: auto
     updated_at: auto
     owner: UserType
+    runs: DjangoListConnection[MailingRunType] = strawberry_django.connection(
+        description="The mailing's runs, newest slot first."
+    )
+
+    @strawberry_django.field(
+        annotate=selectors.MAILING_STATS,
+        description="Delivery counts over all the mailing's runs (computed in the query that lists mailings).",
+    )
+    def stats(self) -> MailingStatsType:
+        return MailingStatsType(**selectors.mailing_stats(mailing=self))
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):
