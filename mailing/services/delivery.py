@@ -156,7 +156,15 @@ def _insert_attempts(run: MailingRun, now: datetime) -> int:
 
 def _run_create(*, mailing: Mailing, scheduled_for: datetime, trigger: str, now: datetime) -> MailingRun | None:
     """The run of one slot with a row per recipient; None when that slot already has its run."""
-    run = MailingRun(mailing=mailing, scheduled_for=scheduled_for, trigger=trigger)
+    # Created reserved (leased) for the task about to be enqueued; should that task be lost,
+    # the sweeper hands the run on when the lease runs out.
+    run = MailingRun(
+        mailing=mailing,
+        scheduled_for=scheduled_for,
+        trigger=trigger,
+        lease_until=now + Config.from_settings().lease,
+        claimed_by="queue",
+    )
     run.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():
@@ -229,8 +237,6 @@ def mailing_send_now(*, mailing: Mailing, now: datetime | None = None, enqueue: 
         run = _run_create(mailing=locked, scheduled_for=now, trigger=RunTrigger.MANUAL, now=now)
         if run is None:
             raise ValidationError({"id": ValidationError("A run was started at this very moment.", code="duplicate")})
-        run.lease_until = now + Config.from_settings().lease
-        run.save(update_fields=["lease_until"])
         _on_commit_enqueue(run.pk, enqueue)
     return run
 
