@@ -5,8 +5,10 @@ import os
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-use-0123456789")
 
+import tempfile
+
 from core.settings import *  # noqa: F403
-from core.settings import CACHES
+from core.settings import CACHES, DATABASES, Q_CLUSTER
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -16,3 +18,9 @@ CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"
 GRAPHIQL = True
 # Static files are not under test; WhiteNoise would only warn that STATIC_ROOT is not collected.
 MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
+# Nor its task queue: tests that enqueue use a queue of their own.
+Q_CLUSTER["name"] = f"{Q_CLUSTER['name']}-test-{os.getpid()}"
+# A SQLite test database in a file rather than in memory, so that a real cluster started by a
+# test (mailing/tests/test_cluster.py) can open it too.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"mailing-test-{os.getpid()}.sqlite3")}
