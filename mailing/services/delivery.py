@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -43,19 +44,6 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 Enqueue = Callable[[int], None]
-
-SETTLE_FIELDS = [
-    "status",
-    "attempts",
-    "last_attempt_at",
-    "next_attempt_at",
-    "lease_until",
-    "lease_token",
-    "smtp_code",
-    "server_response",
-    "message_id",
-    "updated_at",
-]
 
 
 @dataclass(frozen=True)
@@ -146,8 +134,8 @@ def _insert_attempts(run: MailingRun, now: datetime) -> int:
                 DeliveryStatus.QUEUED,
                 DeliveryStatus.SKIPPED,
                 "Not sent: the client has unsubscribed.",
-                now,
-                now,
+                connection.ops.adapt_datetimefield_value(now),
+                connection.ops.adapt_datetimefield_value(now),
                 run.mailing_id,
             ],
         )
@@ -380,19 +368,77 @@ def _renew(run_id: int, claim: _Claim, now: datetime, config: Config, worker: st
     MailingRun.objects.filter(pk=run_id).update(lease_until=until, claimed_by=worker)
 
 
-def _settle(claim: _Claim, attempts: list[DeliveryAttempt]) -> None:
-    if not attempts:
+class Settlement(NamedTuple):
+    pk: int
+    status: str
+    attempts: int
+    last_attempt_at: datetime | None
+    next_attempt_at: datetime | None
+    smtp_code: int | None
+    server_response: str
+    message_id: str
+
+
+_SETTLE_PG = """
+UPDATE {table} AS d SET status = v.status, attempts = v.attempts, last_attempt_at = v.last_attempt_at,
+       next_attempt_at = v.next_attempt_at, smtp_code = v.smtp_code, server_response = v.server_response,
+       message_id = v.message_id, lease_until = NULL, lease_token = '', updated_at = %s
+FROM (VALUES {values})
+     AS v(id, status, attempts, last_attempt_at, next_attempt_at, smtp_code, server_response, message_id)
+WHERE d.id = v.id AND d.lease_token = %s AND d.status = %s
+"""
+_SETTLE_PG_ROW = "(%s, %s, %s::smallint, %s::timestamptz, %s::timestamptz, %s::smallint, %s, %s)"
+_SETTLE_ONE = """
+UPDATE {table} SET status = %s, attempts = %s, last_attempt_at = %s, next_attempt_at = %s, smtp_code = %s,
+       server_response = %s, message_id = %s, lease_until = NULL, lease_token = '', updated_at = %s
+WHERE id = %s AND lease_token = %s AND status = %s
+"""
+
+
+def _settle(claim: _Claim, settlements: list[Settlement], now: datetime) -> None:
+    """Write a batch's outcomes in one statement (PostgreSQL) or one prepared loop (SQLite).
+
+    Only rows still held by this claim are written: a row whose lease ran out and was taken by
+    another worker is that worker's to settle.
+    """
+    if not settlements:
         return
-    for attempt in attempts:
-        states.check(states.DELIVERY_TRANSITIONS, DeliveryStatus.SENDING, attempt.status)
-    # Only rows still held by this claim: a row whose lease ran out and was taken by another
-    # worker is that worker's to settle.
-    DeliveryAttempt.objects.filter(lease_token=claim.token, status=DeliveryStatus.SENDING).bulk_update(
-        attempts, SETTLE_FIELDS, batch_size=500
-    )
+    for settlement in settlements:
+        states.check(states.DELIVERY_TRANSITIONS, DeliveryStatus.SENDING, settlement.status)
+    table = DeliveryAttempt._meta.db_table
+    adapt = connection.ops.adapt_datetimefield_value
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The rows' values are quoted by the driver; a literal % in them must not be
+            # taken for a placeholder of the statement around them.
+            values = ",".join(cursor.cursor.mogrify(_SETTLE_PG_ROW, row).decode() for row in settlements)
+            cursor.execute(
+                _SETTLE_PG.format(table=table, values=values.replace("%", "%%")),
+                [now, claim.token, DeliveryStatus.SENDING],
+            )
+        else:
+            cursor.executemany(
+                _SETTLE_ONE.format(table=table),
+                [
+                    (
+                        s.status,
+                        s.attempts,
+                        adapt(s.last_attempt_at),
+                        adapt(s.next_attempt_at),
+                        s.smtp_code,
+                        s.server_response,
+                        s.message_id,
+                        adapt(now),
+                        s.pk,
+                        claim.token,
+                        DeliveryStatus.SENDING,
+                    )
+                    for s in settlements
+                ],
+            )
 
 
-def _settled(row: tuple, result: Result, message_id: str, now: datetime, config: Config) -> DeliveryAttempt:
+def _settled(row: tuple, result: Result, message_id: str, now: datetime, config: Config) -> Settlement:
     pk, _client_id, _email, _name, attempts, created_at, _unsubscribed = row
     attempts += 1
     status, next_attempt_at = result.outcome.value, None
@@ -401,35 +447,11 @@ def _settled(row: tuple, result: Result, message_id: str, now: datetime, config:
             status = DeliveryStatus.FAILED
         else:
             next_attempt_at = now + retry_delay(attempts, config)
-    return DeliveryAttempt(
-        pk=pk,
-        status=status,
-        attempts=attempts,
-        last_attempt_at=now,
-        next_attempt_at=next_attempt_at,
-        lease_until=None,
-        lease_token="",
-        smtp_code=result.code,
-        server_response=result.response[:2000],
-        message_id=message_id,
-        updated_at=now,
-    )
+    return Settlement(pk, status, attempts, now, next_attempt_at, result.code, result.response[:2000], message_id)
 
 
-def _skipped(row: tuple, reason: str, now: datetime) -> DeliveryAttempt:
-    return DeliveryAttempt(
-        pk=row[0],
-        status=DeliveryStatus.SKIPPED,
-        attempts=row[4],
-        last_attempt_at=None,
-        next_attempt_at=None,
-        lease_until=None,
-        lease_token="",
-        smtp_code=None,
-        server_response=reason,
-        message_id="",
-        updated_at=now,
-    )
+def _skipped(row: tuple, reason: str) -> Settlement:
+    return Settlement(row[0], DeliveryStatus.SKIPPED, row[4], None, None, None, reason, "")
 
 
 def _take_run(run_id: int, now: datetime, config: Config, worker: str) -> bool:
@@ -576,7 +598,7 @@ def _process(run_id, clock, worker, server, on_batch, handover, result) -> None:
 
 def _send_batch(run, prepared, claim, session, server, clock, config, worker, result):
     """Send one claimed batch on one session (reopened when the server drops it); settle it."""
-    settled: list[DeliveryAttempt] = []
+    settled: list[Settlement] = []
     counts: Counter = Counter()
     renew_at = clock() + config.lease / 3
     for index, row in enumerate(claim.rows):
@@ -586,11 +608,11 @@ def _send_batch(run, prepared, claim, session, server, clock, config, worker, re
             _renew(run.pk, claim, now, config, worker)
             renew_at = now + config.lease / 3
         if client_id is None:
-            settled.append(_skipped(row, "Not sent: the client was deleted.", now))
+            settled.append(_skipped(row, "Not sent: the client was deleted."))
             counts["skipped"] += 1
             continue
         if unsubscribed_at is not None:
-            settled.append(_skipped(row, "Not sent: the client has unsubscribed.", now))
+            settled.append(_skipped(row, "Not sent: the client has unsubscribed."))
             counts["skipped"] += 1
             continue
         if session is None or not session.alive:
@@ -600,7 +622,7 @@ def _send_batch(run, prepared, claim, session, server, clock, config, worker, re
             except ConnectError as error:
                 session = None
                 result.connection_failures += 1
-                _settle(claim, settled)
+                _settle(claim, settled, clock())
                 _release(claim, [r[0] for r in claim.rows[index:]], clock())
                 _connection_failed(run.pk, error, clock(), config)
                 _count(result, counts)
@@ -611,7 +633,7 @@ def _send_batch(run, prepared, claim, session, server, clock, config, worker, re
         attempt = _settled(row, outcome, message_id, clock(), config)
         settled.append(attempt)
         counts[attempt.status.lower()] += 1
-    _settle(claim, settled)
+    _settle(claim, settled, clock())
     _count(result, counts)
     return session
 
