@@ -172,10 +172,12 @@ def test_send_mailing_now_needs_a_login(gql, owner):
     mailing = MailingFactory(owner=owner, clients=[ClientFactory(owner=owner)])
 
     # when
-    result = gql.query(SEND_NOW, {"id": gid("Mailing", mailing.pk)}, assert_no_errors=False)
+    result = gql.query(SEND_NOW, {"id": gid("Mailing", mailing.pk)}).data["sendMailingNow"]
 
     # then
-    assert result.data is None or result.data["sendMailingNow"]["__typename"] == "OperationInfo"
+    assert messages_of(result) == [
+        {"kind": "PERMISSION", "field": "sendMailingNow", "message": "User is not authenticated.", "code": None}
+    ]
     assert MailingRun.objects.count() == 0
 
 
