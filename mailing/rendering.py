@@ -90,11 +90,17 @@ class PreparedMessage:
     def _encode_body(self, body: str, html_body: str) -> bytes:
         if not html_body:
             return _text_part(body, "plain")
+        # The line break before a boundary belongs to the boundary, not to the part before it.
         boundary = self.boundary.encode()
-        return (
-            b'Content-Type: multipart/alternative; boundary="' + boundary + b'"\r\n\r\n'
-            b"--" + boundary + b"\r\n" + _text_part(body, "plain") + b"--" + boundary + b"\r\n"
-            b"" + _text_part(html_body, "html") + b"--" + boundary + b"--\r\n"
+        return b"".join(
+            (
+                b'Content-Type: multipart/alternative; boundary="' + boundary + b'"\r\n\r\n',
+                b"--" + boundary + b"\r\n",
+                _text_part(body, "plain"),
+                b"\r\n--" + boundary + b"\r\n",
+                _text_part(html_body, "html"),
+                b"\r\n--" + boundary + b"--\r\n",
+            )
         )
 
     def unsubscribe_url(self, client_id: int) -> str:

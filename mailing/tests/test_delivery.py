@@ -1,9 +1,10 @@
 """The engine against a real SMTP server on loopback, well-behaved and not."""
 
+import threading
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from mailing.models import DeliveryAttempt, DeliveryStatus, Mailing, MailingStatus, RunStatus
 from mailing.services import delivery
@@ -70,8 +71,10 @@ def test_a_run_sends_one_personal_message_per_recipient(owner, clock, smtp_serve
     assert (mailing.status, mailing.next_run_at) == (MailingStatus.FINISHED, None)
 
 
-def test_each_kind_of_refusal_is_logged_and_only_accepted_mail_is_kept(owner, clock, smtp_server):
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_each_kind_of_refusal_is_logged_and_only_accepted_mail_is_kept(owner, clock, smtp_server, pipelining):
     # given: a busy mailbox, a server that hangs up after the data, an unknown user, a good one
+    smtp_server.behaviour.pipelining = pipelining
     smtp_server.behaviour.rcpt_replies = {
         "busy@example.org": "451 4.2.1 Mailbox busy, try later",
         "nobody@example.org": "550 5.1.1 <nobody@example.org>: Recipient address rejected",
@@ -459,3 +462,39 @@ def test_nothing_raises_out_of_the_worker(owner, clock, smtp_server, engine_sett
     # then
     assert result.stopped == "error"
     assert smtp_server.messages == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_workers_claim_disjoint_batches(owner, clock, engine_settings):
+    # given: 300 rows, and four workers claiming batches of 10 at the same time (row locks with
+    # SKIP LOCKED on PostgreSQL; SQLite's single writer serialises the claims)
+    engine_settings.MAILING_BATCH_SIZE = 10
+    _, run = make_run(owner, clock, [f"c{n}@example.org" for n in range(300)])
+    config = delivery.Config.from_settings()
+    claimed: list[list[int]] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def worker():
+        try:
+            start.wait()
+            while rows := delivery._claim(run.pk, clock(), config).rows:
+                claimed.append([row[0] for row in rows])
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    # then: every row claimed exactly once
+    assert errors == []
+    ids = [pk for batch in claimed for pk in batch]
+    assert len(ids) == len(set(ids)) == 300
+    assert all(len(batch) <= 10 for batch in claimed)
+    assert DeliveryAttempt.objects.filter(run=run, status=DeliveryStatus.SENDING).count() == 300
