@@ -15,6 +15,8 @@ from graphql_schema.errors import mask_errors
 from graphql_schema.mailing.inputs import SCALARS as MAILING_SCALARS
 from graphql_schema.mailing.mutations import MailingMutation
 from graphql_schema.mailing.queries import MailingQuery
+from graphql_schema.moderation.mutations import ModerationMutation
+from graphql_schema.moderation.queries import ModerationQuery
 
 
 @strawberry.type
@@ -24,8 +26,8 @@ class NodeQuery:
     )
 
 
-Query = merge_types("Query", (NodeQuery, AccountsQuery, MailingQuery))
-Mutation = merge_types("Mutation", (AccountsMutation, MailingMutation))
+Query = merge_types("Query", (NodeQuery, AccountsQuery, MailingQuery, ModerationQuery))
+Mutation = merge_types("Mutation", (AccountsMutation, MailingMutation, ModerationMutation))
 
 # Extensions are passed as classes or factories: an instance would be shared by all requests.
 schema = strawberry.Schema(
