@@ -1,5 +1,7 @@
 from django.contrib.auth.backends import ModelBackend
 
+from accounts.models import User
+
 
 class AccountBackend(ModelBackend):
     """The model backend, refusing users who may not hold a session.
@@ -11,3 +13,8 @@ class AccountBackend(ModelBackend):
 
     def user_can_authenticate(self, user):
         return getattr(user, "can_log_in", False)
+
+    def get_user(self, user_id):
+        # The session's user, with its roles in the same query.
+        user = User.objects.with_roles().filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None

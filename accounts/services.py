@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import mail, throttles, tokens
-from accounts.models import CONTENT_MANAGERS_GROUP, MANAGERS_GROUP, TokenPurpose, User, UserManager
+from accounts.models import CONTENT_MANAGERS_GROUP, MANAGERS_GROUP, ROLE_ANNOTATIONS, TokenPurpose, User, UserManager
 
 logger = logging.getLogger(__name__)
 
@@ -313,7 +313,8 @@ def user_grant_role(*, user: User, role: str) -> bool:
     if role == "content_manager" and not user.is_staff:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
-    user.__dict__.pop("group_names", None)
+    for cached in ("is_manager", "is_content_manager", *ROLE_ANNOTATIONS.values()):
+        user.__dict__.pop(cached, None)
     return not had_it
 
 
