@@ -28,10 +28,11 @@ def _mailing(info: Info, id: relay.GlobalID):
     return mailing
 
 
+# In `extensions`, the last runs first: the anonymous hear that they are not logged in.
 @strawberry.type
 class ModerationMutation:
     @strawberry_django.mutation(
-        extensions=[IsAuthenticated(), IsManager()],
+        extensions=[IsManager(), IsAuthenticated()],
         description=(
             "Block a user: they cannot log in, their open sessions end at once, and their mailings stop "
             "sending (mid-run included) until they are unblocked. Managers only; managers and "
@@ -42,7 +43,7 @@ class ModerationMutation:
         return account_services.user_block(user=_user(info, id), reason=reason, actor=viewer(info))
 
     @strawberry_django.mutation(
-        extensions=[IsAuthenticated(), IsManager()],
+        extensions=[IsManager(), IsAuthenticated()],
         description="Lift a block; the user logs in again (sessions from before the block stay ended). Managers only.",
     )
     def unblock_user(self, info: Info, id: relay.GlobalID) -> UserType:

@@ -9,6 +9,7 @@ from graphql_schema.permissions import IsAuthenticated, IsManager
 @strawberry.type
 class ModerationQuery:
     users: DjangoListConnection[UserType] = strawberry_django.connection(
-        extensions=[IsAuthenticated(fail_silently=False), IsManager(fail_silently=False)],
+        # The last extension runs first: the anonymous hear that they are not logged in.
+        extensions=[IsManager(fail_silently=False), IsAuthenticated(fail_silently=False)],
         description="Every user of the service, with what they own. Managers only.",
     )
