@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.tests.factories import PASSWORD, UserFactory
 from graphql_schema.tests.helpers import OPERATION_INFO, messages_of
 
@@ -141,3 +142,21 @@ def test_failed_logins_are_throttled_per_ip_with_configurable_limits(gql, owner,
     assert [messages_of(result) for result in wrong] == [[WRONG]] * 3
     assert messages_of(blocked) == throttled("from your network address", 60)
     assert other_ip == {"__typename": "User", "email": "owner@example.com"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [("x" * 10_240 + "@example.com", PASSWORD), ("owner@example.com", "y" * 10_240), ("not an e-mail", "")],
+    ids=["10-KB-email", "10-KB-password", "malformed"],
+)
+def test_absurd_credentials_get_the_same_plain_refusal(gql, owner, email, password):
+    # given
+    before = list(User.objects.values_list("pk", "password", "last_login"))
+
+    # when
+    result = login(gql, email, password)
+
+    # then
+    assert messages_of(result) == [WRONG]
+    assert list(User.objects.values_list("pk", "password", "last_login")) == before

@@ -252,6 +252,23 @@ def test_account_emails_are_throttled_per_address(gql, settings, django_capture_
 
 
 @pytest.mark.django_db
+def test_account_emails_are_throttled_per_ip(gql, settings, django_capture_on_commit_callbacks):
+    # given
+    settings.ACCOUNT_MAILS_PER_IP = 2
+
+    # when
+    answers = [register(gql, django_capture_on_commit_callbacks, email=f"n{n}@example.com") for n in range(3)]
+
+    # then
+    assert answers[:2] == [registered("n0@example.com"), registered("n1@example.com")]
+    [message] = messages_of(answers[2])
+    assert message["code"] == "throttled"
+    assert message["message"].startswith("Too many e-mails requested from your network address. Try again in ")
+    assert sorted(User.objects.values_list("email", flat=True)) == ["n0@example.com", "n1@example.com"]
+    assert len(mail.outbox) == 2
+
+
+@pytest.mark.django_db
 def test_resend_verification_answers_the_same_for_any_address(gql, owner, django_capture_on_commit_callbacks):
     # given
     UserFactory(email="nina@example.com", email_verified_at=None)

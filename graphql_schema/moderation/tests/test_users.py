@@ -145,3 +145,25 @@ def test_an_owner_sees_no_other_user(gql, owner, other_owner, manager):
     # then
     assert as_owner == {"a": None, "b": {"email": "owner@example.com"}}
     assert as_manager == {"a": {"id": gid("User", other_owner.pk)}, "b": {"email": "owner@example.com"}}
+
+
+@pytest.mark.django_db
+def test_a_user_reads_their_own_counts_and_roles(gql, owner):
+    # given
+    MailingFactory(owner=owner, clients=ClientFactory.create_batch(2, owner=owner), status=MailingStatus.STARTED)
+
+    # when
+    with gql.login(owner):
+        result = gql.query(
+            "{ me { roles clientCount messageCount mailingCount activeMailingCount emailVerified } }"
+        ).data["me"]
+
+    # then
+    assert result == {
+        "roles": ["OWNER"],
+        "clientCount": 2,
+        "messageCount": 1,
+        "mailingCount": 1,
+        "activeMailingCount": 1,
+        "emailVerified": True,
+    }
