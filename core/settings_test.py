@@ -16,3 +16,5 @@ CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"
 GRAPHIQL = True
 # Static files are not under test; WhiteNoise would only warn that STATIC_ROOT is not collected.
 MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
+# Account e-mails: run the django-q task in the process, at commit, into the locmem outbox.
+MAIL_TASKS_SYNC = True
