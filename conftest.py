@@ -1,7 +1,16 @@
 import pytest
+from django.core.cache import cache
 from strawberry_django.test.client import TestClient
 
 from accounts.tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Throttle counters (and any cached figure) must not leak from one test into the next.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

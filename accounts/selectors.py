@@ -1,11 +1,29 @@
 from django.db.models import QuerySet
 
 from accounts.models import User
+from mailing.selectors import as_pk
 
 
 def user_list(*, viewer, base: QuerySet[User] | None = None) -> QuerySet[User]:
-    """The users a viewer may see: for now, only themselves."""
+    """The users a viewer may see: themselves; a manager sees every user."""
     queryset = User.objects.all() if base is None else base
     if viewer is None or not viewer.is_authenticated:
         return queryset.none()
+    if viewer.is_manager:
+        return queryset
     return queryset.filter(pk=viewer.pk)
+
+
+def user_get(*, viewer, pk) -> User | None:
+    pk = as_pk(pk)
+    return user_list(viewer=viewer).filter(pk=pk).first() if pk is not None else None
+
+
+def user_roles(user: User) -> list[str]:
+    """OWNER for everyone; MANAGER (superusers too) and CONTENT_MANAGER by group."""
+    roles = ["OWNER"]
+    if user.is_manager:
+        roles.append("MANAGER")
+    if user.is_content_manager:
+        roles.append("CONTENT_MANAGER")
+    return roles

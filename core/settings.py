@@ -167,6 +167,8 @@ else:
     Q_CLUSTER["poll"] = 1
 
 AUTH_USER_MODEL = "accounts.User"
+# One backend: it refuses unverified, blocked and deactivated users, at login and on every request.
+AUTHENTICATION_BACKENDS = ["accounts.backends.AccountBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -176,7 +178,26 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
 ]
+
+# Accounts: links in e-mails expire after these many seconds; account e-mails are sent by a
+# django-q task (MAIL_TASKS_SYNC runs it in the request instead: tests and one-process setups).
+EMAIL_VERIFICATION_TIMEOUT = env_int("EMAIL_VERIFICATION_TIMEOUT", 3 * 24 * 3600)
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
+MAIL_TASKS_SYNC = env_bool("MAIL_TASKS_SYNC", False)
+
+# Throttles, counted in the cache (Redis when configured, so every process shares them):
+# failed logins per e-mail address and per client IP in a window of seconds, and account
+# e-mails (registration, new verification link, password reset) per address and per IP.
+LOGIN_FAILURES_PER_EMAIL = env_int("LOGIN_FAILURES_PER_EMAIL", 5)
+LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 20)
+LOGIN_FAILURES_WINDOW = env_int("LOGIN_FAILURES_WINDOW", 15 * 60)
+ACCOUNT_MAILS_PER_EMAIL = env_int("ACCOUNT_MAILS_PER_EMAIL", 3)
+ACCOUNT_MAILS_PER_IP = env_int("ACCOUNT_MAILS_PER_IP", 20)
+ACCOUNT_MAILS_WINDOW = env_int("ACCOUNT_MAILS_WINDOW", 3600)
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: trust REMOTE_ADDR).
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -232,21 +253,32 @@ MAILING_TASK_SECONDS = env_int("MAILING_TASK_SECONDS", Q_CLUSTER_TIMEOUT // 2)
 MAILING_SMTP_PIPELINING = env_bool("MAILING_SMTP_PIPELINING", True)
 
 # CORS: an explicit allow-list of origins; credentials so a browser app can use the session.
+# An origin allowed to call the API with the session is also trusted for CSRF (Django checks
+# the Origin header of a cross-origin POST against CSRF_TRUSTED_ORIGINS).
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_ALLOW_CREDENTIALS = True
-CORS_URLS_REGEX = r"^/graphql/?$"
+CORS_URLS_REGEX = r"^/(graphql|accounts/csrf)/?$"
+CSRF_TRUSTED_ORIGINS = list(dict.fromkeys([*CSRF_TRUSTED_ORIGINS, *CORS_ALLOWED_ORIGINS]))
 
+# Cookies and HTTPS, for production: SECURE_COOKIES=1, SECURE_SSL_REDIRECT=1,
+# SECURE_HSTS_SECONDS=31536000 (and SECURE_HSTS_PRELOAD=1 once the domain is ready for it).
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
+# "None" (with SECURE_COOKIES) for a browser app on another site; "Lax" keeps cross-site POSTs out.
+SESSION_COOKIE_SAMESITE = env_str("SESSION_COOKIE_SAMESITE", "Lax")
+CSRF_COOKIE_SAMESITE = env_str("CSRF_COOKIE_SAMESITE", SESSION_COOKIE_SAMESITE)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 if env_bool("USE_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# GraphQL: GraphiQL follows DEBUG unless set explicitly.
+# GraphQL: GraphiQL follows DEBUG unless set explicitly, and introspection follows GraphiQL
+# (which needs it). Both are read on each request.
 GRAPHIQL = env_bool("GRAPHIQL", DEBUG)
+GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", GRAPHIQL)
 GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 10)
 GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 2000)
 GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 30)

@@ -18,7 +18,9 @@ CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"
 GRAPHIQL = True
 # Static files are not under test; WhiteNoise would only warn that STATIC_ROOT is not collected.
 MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
-# Nor its task queue: tests that enqueue use a queue of their own.
+# Account e-mails: run the django-q task in the process, at commit, into the locmem outbox.
+MAIL_TASKS_SYNC = True
+# Tests that enqueue use a task queue of their own, apart from a running service's.
 Q_CLUSTER["name"] = f"{Q_CLUSTER['name']}-test-{os.getpid()}"
 # A SQLite test database in a file rather than in memory, so that a real cluster started by a
 # test (mailing/tests/test_cluster.py) can open it too.

@@ -1,5 +1,60 @@
-"""Permission extensions, declared on fields; resolvers never decide access with an `if`."""
+"""Permission extensions, declared on fields; resolvers never decide access with an `if`.
 
-from strawberry_django.permissions import IsAuthenticated
+Who is who: a session belongs only to a verified, active, unblocked user (the auth backend
+refuses the others on every request), so `is_authenticated` already means "may use the service".
+"""
 
-__all__ = ["IsAuthenticated"]
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from strawberry_django.permissions import DjangoNoPermission, DjangoPermissionExtension, IsAuthenticated
+from strawberry_django.resolvers import django_resolver
+
+__all__ = ["IsAuthenticated", "IsManager", "IsSelfOrManager"]
+
+_FALLBACK = """
+
+When the condition fails, a mutation answers with an `OperationInfo` of kind PERMISSION; a
+query field answers with an error."""
+
+
+def _authenticated(user) -> bool:
+    return user is not None and user.is_authenticated and user.is_active
+
+
+class IsManager(DjangoPermissionExtension):
+    """Only for managers (the `Managers` group) and superusers."""
+
+    DEFAULT_ERROR_MESSAGE: ClassVar[str] = "User is not a manager."
+    SCHEMA_DIRECTIVE_DESCRIPTION: ClassVar[str | None] = "Can only be resolved by managers." + _FALLBACK
+
+    @django_resolver(qs_hook=None)
+    def resolve_for_user(self, resolver: Callable, user, *, info, source: Any):
+        if not _authenticated(user) or not user.is_manager:
+            raise DjangoNoPermission
+        return resolver()
+
+
+class IsSelfOrManager(DjangoPermissionExtension):
+    """Only for the user a value belongs to, and for managers.
+
+    `owner_attribute` names the attribute of the source object that holds its user's id:
+    `pk` on a user, `owner_id` on a mailing.
+    """
+
+    DEFAULT_ERROR_MESSAGE: ClassVar[str] = "Only its owner and managers may see this."
+    SCHEMA_DIRECTIVE_DESCRIPTION: ClassVar[str | None] = (
+        "Can only be resolved by the user the value belongs to, and by managers." + _FALLBACK
+    )
+
+    def __init__(self, *, owner_attribute: str = "pk", **kwargs):
+        super().__init__(**kwargs)
+        self.owner_attribute = owner_attribute
+
+    @django_resolver(qs_hook=None)
+    def resolve_for_user(self, resolver: Callable, user, *, info, source: Any):
+        if not _authenticated(user):
+            raise DjangoNoPermission
+        if getattr(source, self.owner_attribute, None) != user.pk and not user.is_manager:
+            raise DjangoNoPermission
+        return resolver()

@@ -3,8 +3,9 @@
 import strawberry
 import strawberry_django
 from django.conf import settings
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry import relay
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
@@ -17,6 +18,13 @@ from graphql_schema.errors import mask_errors
 from graphql_schema.mailing.inputs import SCALARS as MAILING_SCALARS
 from graphql_schema.mailing.mutations import MailingMutation
 from graphql_schema.mailing.queries import MailingQuery
+from graphql_schema.moderation.mutations import ModerationMutation
+from graphql_schema.moderation.queries import ModerationQuery
+
+
+def introspection_rules() -> AddValidationRules:
+    """Refuse `__schema` and `__type` unless GRAPHQL_INTROSPECTION (read on each request)."""
+    return AddValidationRules([] if settings.GRAPHQL_INTROSPECTION else [NoSchemaIntrospectionCustomRule])
 
 
 @strawberry.type
@@ -26,8 +34,8 @@ class NodeQuery:
     )
 
 
-Query = merge_types("Query", (NodeQuery, AccountsQuery, MailingQuery, DeliveryQuery))
-Mutation = merge_types("Mutation", (AccountsMutation, MailingMutation, DeliveryMutation))
+Query = merge_types("Query", (NodeQuery, AccountsQuery, MailingQuery, ModerationQuery, DeliveryQuery))
+Mutation = merge_types("Mutation", (AccountsMutation, MailingMutation, ModerationMutation, DeliveryMutation))
 
 # Extensions are passed as classes or factories: an instance would be shared by all requests.
 schema = strawberry.Schema(
@@ -36,6 +44,7 @@ schema = strawberry.Schema(
     config=StrawberryConfig(relay_max_results=settings.GRAPHQL_PAGE_SIZE_MAX, scalar_map={**MAILING_SCALARS}),
     extensions=[
         DjangoOptimizerExtension,
+        introspection_rules,
         lambda: QueryDepthLimiter(max_depth=settings.GRAPHQL_MAX_DEPTH),
         lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
         lambda: MaxAliasesLimiter(max_alias_count=settings.GRAPHQL_MAX_ALIASES),

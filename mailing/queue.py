@@ -18,3 +18,9 @@ def enqueue_due_pass() -> None:
 def enqueue_run_once(run_id: int) -> None:
     """One more task for a run (a task handing the rest of a long run to a fresh one)."""
     enqueue_run(run_id, workers=1)
+
+
+def enqueue_resume() -> None:
+    """A scheduler pass and a sweep (a mailing enabled again: its due slot, its stopped runs)."""
+    enqueue_due_pass()
+    async_task("mailing.tasks.sweep_runs", task_name="mailing: sweep")

@@ -1,6 +1,14 @@
-"""Reads, always through the viewer: another owner's row is indistinguishable from a missing one."""
+"""Reads, always through the viewer: a row the viewer may not see is indistinguishable from a
+missing one.
 
-from django.db.models import Count, Q, QuerySet
+Two scopes. *Visible* rows (`*_list`, `mailing_get`) are what a viewer may read: their own, and
+for a manager every mailing and the message it sends (never another owner's clients, nor a
+message no mailing sends). *Owned* rows (`*_owned_list`, `*_get_owned`) are the only ones any
+write may find: the viewer's own, whatever their role.
+"""
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from mailing.models import Client, DeliveryAttempt, DeliveryStatus, Mailing, MailingRun, MailingStatus, Message
 
@@ -8,21 +16,56 @@ from mailing.models import Client, DeliveryAttempt, DeliveryStatus, Mailing, Mai
 ACTIVE_MAILING = Q(status=MailingStatus.STARTED, is_active=True)
 
 
+def _authenticated(viewer) -> bool:
+    return viewer is not None and viewer.is_authenticated
+
+
+def _is_manager(viewer) -> bool:
+    return _authenticated(viewer) and viewer.is_manager
+
+
 def _owned(queryset: QuerySet, viewer) -> QuerySet:
-    if viewer is None or not viewer.is_authenticated:
+    if not _authenticated(viewer):
         return queryset.none()
     return queryset.filter(owner_id=viewer.pk)
 
 
+# Visible: what a viewer may read.
+
+
 def client_list(*, viewer, base: QuerySet[Client] | None = None) -> QuerySet[Client]:
+    """The viewer's clients: a client list is its owner's alone, managers included."""
     return _owned(Client.objects.all() if base is None else base, viewer)
 
 
 def message_list(*, viewer, base: QuerySet[Message] | None = None) -> QuerySet[Message]:
-    return _owned(Message.objects.all() if base is None else base, viewer)
+    """The viewer's messages; for a manager also every message that a mailing sends."""
+    queryset = Message.objects.all() if base is None else base
+    if _is_manager(viewer):
+        return queryset.filter(Q(owner_id=viewer.pk) | Exists(Mailing.objects.filter(message_id=OuterRef("pk"))))
+    return _owned(queryset, viewer)
 
 
 def mailing_list(*, viewer, base: QuerySet[Mailing] | None = None) -> QuerySet[Mailing]:
+    """The viewer's mailings; for a manager every mailing."""
+    queryset = Mailing.objects.all() if base is None else base
+    if _is_manager(viewer):
+        return queryset
+    return _owned(queryset, viewer)
+
+
+# Owned: the only rows a write may find.
+
+
+def client_owned_list(*, viewer, base: QuerySet[Client] | None = None) -> QuerySet[Client]:
+    return _owned(Client.objects.all() if base is None else base, viewer)
+
+
+def message_owned_list(*, viewer, base: QuerySet[Message] | None = None) -> QuerySet[Message]:
+    return _owned(Message.objects.all() if base is None else base, viewer)
+
+
+def mailing_owned_list(*, viewer, base: QuerySet[Mailing] | None = None) -> QuerySet[Mailing]:
     return _owned(Mailing.objects.all() if base is None else base, viewer)
 
 
@@ -40,28 +83,36 @@ def _get(queryset: QuerySet, pk):
     return queryset.filter(pk=pk).first() if pk is not None else None
 
 
-def client_get(*, viewer, pk) -> Client | None:
-    return _get(client_list(viewer=viewer), pk)
+def client_get_owned(*, viewer, pk) -> Client | None:
+    return _get(client_owned_list(viewer=viewer), pk)
 
 
-def message_get(*, viewer, pk) -> Message | None:
-    return _get(message_list(viewer=viewer), pk)
+def message_get_owned(*, viewer, pk) -> Message | None:
+    return _get(message_owned_list(viewer=viewer), pk)
+
+
+def mailing_get_owned(*, viewer, pk) -> Mailing | None:
+    return _get(mailing_owned_list(viewer=viewer), pk)
 
 
 def mailing_get(*, viewer, pk) -> Mailing | None:
+    """A mailing the viewer may see: what a manager may disable or enable, besides the owner."""
     return _get(mailing_list(viewer=viewer), pk)
+
+
+# Runs and their delivery logs name the owner's clients: the owner's alone, managers included.
 
 
 def run_list(*, viewer, base: QuerySet[MailingRun] | None = None) -> QuerySet[MailingRun]:
     queryset = MailingRun.objects.all() if base is None else base
-    if viewer is None or not viewer.is_authenticated:
+    if not _authenticated(viewer):
         return queryset.none()
     return queryset.filter(mailing__owner_id=viewer.pk)
 
 
 def delivery_attempt_list(*, viewer, base: QuerySet[DeliveryAttempt] | None = None) -> QuerySet[DeliveryAttempt]:
     queryset = DeliveryAttempt.objects.all() if base is None else base
-    if viewer is None or not viewer.is_authenticated:
+    if not _authenticated(viewer):
         return queryset.none()
     return queryset.filter(run__mailing__owner_id=viewer.pk)
 
@@ -91,3 +142,36 @@ def mailing_stats(*, mailing: Mailing) -> dict[str, int]:
     else:
         values = Mailing.objects.filter(pk=mailing.pk).aggregate(**MAILING_STATS)
     return {name.removeprefix("stats_"): value or 0 for name, value in values.items()}
+
+
+def _owner_count(model, *conditions: Q):
+    rows = (
+        model.objects.filter(*conditions, owner_id=OuterRef("pk"))
+        .order_by()
+        .values("owner_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
+def owner_counts() -> dict:
+    """Per-user counts of what they own, as expressions to annotate users with (one query a page)."""
+    return {
+        "client_count": _owner_count(Client),
+        "message_count": _owner_count(Message),
+        "mailing_count": _owner_count(Mailing),
+        "active_mailing_count": _owner_count(Mailing, ACTIVE_MAILING),
+    }
+
+
+def mailing_client_count():
+    """The number of a mailing's clients, as an expression to annotate mailings with."""
+    rows = (
+        Mailing.clients.through.objects.filter(mailing_id=OuterRef("pk"))
+        .order_by()
+        .values("mailing_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))

@@ -12,7 +12,7 @@ from mailing.services import delivery
 
 
 def _mailing(info: Info, id: relay.GlobalID):
-    mailing = selectors.mailing_get(viewer=viewer(info), pk=node_pk(id, MailingType))
+    mailing = selectors.mailing_get_owned(viewer=viewer(info), pk=node_pk(id, MailingType))
     if mailing is None:
         raise not_found("id", "Mailing")
     return mailing

@@ -2,6 +2,7 @@ import strawberry_django
 from django.db.models import Q
 from strawberry import auto
 
+from graphql_schema.context import Info, viewer
 from graphql_schema.mailing.enums import MailingStatus, Periodicity
 from mailing import models
 
@@ -36,6 +37,11 @@ class MailingFilter:
     @strawberry_django.filter_field(description="Text search in the message's subject.")
     def search(self, value: str, prefix: str) -> Q:
         return _search(prefix, value, ["message__subject"])
+
+    @strawberry_django.filter_field(description="Only your own mailings (true) or only other owners' (false).")
+    def mine(self, info: Info, value: bool, prefix: str) -> Q:
+        own = Q(**{f"{prefix}owner_id": viewer(info).pk})
+        return own if value else ~own
 
 
 @strawberry_django.order_type(models.Client, description="Orderings for clients.")

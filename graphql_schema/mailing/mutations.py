@@ -22,21 +22,21 @@ def _given(**values) -> dict:
 
 
 def _client(info: Info, id: relay.GlobalID):
-    client = selectors.client_get(viewer=viewer(info), pk=node_pk(id, ClientType))
+    client = selectors.client_get_owned(viewer=viewer(info), pk=node_pk(id, ClientType))
     if client is None:
         raise not_found("id", "Client")
     return client
 
 
 def _message(info: Info, id: relay.GlobalID):
-    message = selectors.message_get(viewer=viewer(info), pk=node_pk(id, MessageType))
+    message = selectors.message_get_owned(viewer=viewer(info), pk=node_pk(id, MessageType))
     if message is None:
         raise not_found("id", "Message")
     return message
 
 
 def _mailing(info: Info, id: relay.GlobalID):
-    mailing = selectors.mailing_get(viewer=viewer(info), pk=node_pk(id, MailingType))
+    mailing = selectors.mailing_get_owned(viewer=viewer(info), pk=node_pk(id, MailingType))
     if mailing is None:
         raise not_found("id", "Mailing")
     return mailing

@@ -5,6 +5,7 @@ from strawberry_django.relay import DjangoListConnection
 from graphql_schema.accounts.types import UserType
 from graphql_schema.context import Info, viewer
 from graphql_schema.delivery.types import MailingRunType, MailingStatsType
+from graphql_schema.fields import annotated_field
 from graphql_schema.mailing.enums import MailingStatus, Periodicity
 from graphql_schema.mailing.filters import (
     ClientFilter,
@@ -14,6 +15,7 @@ from graphql_schema.mailing.filters import (
     MessageFilter,
     MessageOrder,
 )
+from graphql_schema.permissions import IsSelfOrManager
 from mailing import models, selectors
 
 
@@ -55,8 +57,15 @@ class MessageType(relay.Node):
     description="A message sent to clients once or repeatedly between a start and an end.",
 )
 class MailingType(relay.Node):
-    message: MessageType
-    clients: DjangoListConnection[ClientType] = strawberry_django.connection(description="The recipients.")
+    message: MessageType = strawberry_django.field(
+        description="The message this mailing sends (a manager reads it on any mailing)."
+    )
+    clients: DjangoListConnection[ClientType] = strawberry_django.connection(
+        description="The recipients. Only the owner sees them: for anyone else the list is empty (see clientCount)."
+    )
+    client_count: int = annotated_field(
+        name="client_count", expression=selectors.mailing_client_count, description="How many recipients it has."
+    )
     start_at: auto
     end_at: auto
     periodicity: Periodicity
@@ -65,7 +74,10 @@ class MailingType(relay.Node):
     next_run_at: auto
     created_at: auto
     updated_at: auto
-    owner: UserType
+    owner: UserType = strawberry_django.field(
+        extensions=[IsSelfOrManager(owner_attribute="owner_id")],
+        description="Who owns the mailing; visible to the owner and to managers only.",
+    )
     runs: DjangoListConnection[MailingRunType] = strawberry_django.connection(
         description="The mailing's runs, newest slot first."
     )

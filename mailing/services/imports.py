@@ -55,7 +55,7 @@ def _row_errors(row_number: int, values: dict[str, str], max_lengths: dict[str, 
         try:
             validate_email(values["email"])
         except ValidationError:
-            errors.append(RowError(row_number, "email", "Enter a valid e-mail address."))
+            errors.append(RowError(row_number, "email", "Enter a valid email address."))
     if "\n" in values["full_name"] or "\r" in values["full_name"]:
         errors.append(RowError(row_number, "fullName", "Must be a single line."))
     return errors

@@ -1,3 +1,4 @@
+import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -8,6 +9,8 @@ from django.utils import timezone
 from core.services import model_update
 from mailing import queue, scheduling, selectors
 from mailing.models import Client, Mailing, MailingStatus, Message, Periodicity
+
+logger = logging.getLogger(__name__)
 
 MAILING_FIELDS = ["message", "start_at", "end_at", "periodicity"]
 
@@ -32,7 +35,7 @@ class _Errors:
 
 
 def _message_for(*, owner, message_id) -> Message:
-    message = selectors.message_get(viewer=owner, pk=message_id)
+    message = selectors.message_get_owned(viewer=owner, pk=message_id)
     if message is None:
         raise ValidationError({"message": ValidationError("Message not found.", code="not_found")})
     return message
@@ -44,7 +47,7 @@ def _clients_for(*, owner, client_ids: Sequence) -> list[Client]:
     pks = [selectors.as_pk(pk) for pk in client_ids]
     found = {
         client.pk: client
-        for client in selectors.client_list(viewer=owner).filter(pk__in={pk for pk in pks if pk is not None})
+        for client in selectors.client_owned_list(viewer=owner).filter(pk__in={pk for pk in pks if pk is not None})
     }
     missing = [str(position) for position, pk in enumerate(pks, start=1) if pk not in found]
     if missing:
@@ -160,3 +163,18 @@ def mailing_update(*, mailing: Mailing, data: dict) -> Mailing:
 @transaction.atomic
 def mailing_delete(*, mailing: Mailing) -> None:
     mailing.delete()
+
+
+@transaction.atomic
+def mailing_set_active(*, mailing: Mailing, is_active: bool, actor) -> Mailing:
+    """Disable or enable a mailing: a disabled one sends nothing more (the engine checks before
+    each batch). The owner may do it, and a manager on any mailing. Idempotent."""
+    if mailing.is_active != is_active:
+        mailing.is_active = is_active
+        mailing.save(update_fields=["is_active", "updated_at"])
+        logger.info("mailing %s %s by user %s", mailing.pk, "enabled" if is_active else "disabled", actor.pk)
+        if is_active:
+            # The engine takes it up at once rather than at the next minute's schedules: a slot
+            # that came while it was disabled, and a run it stopped midway.
+            transaction.on_commit(queue.enqueue_resume)
+    return mailing

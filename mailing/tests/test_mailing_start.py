@@ -6,7 +6,7 @@ from django.utils import timezone
 from mailing import queue
 from mailing.models import MailingStatus, Periodicity
 from mailing.services import delivery
-from mailing.services.mailings import mailing_create, mailing_update
+from mailing.services.mailings import mailing_create, mailing_set_active, mailing_update
 from mailing.tests.factories import ClientFactory, MailingFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +82,18 @@ def test_editing_a_started_mailing_moves_its_next_run_to_the_new_schedule(owner,
     # then: the next is tomorrow's
     mailing.refresh_from_db()
     assert mailing.next_run_at == now - timedelta(minutes=1) + timedelta(days=1)
+
+
+def test_enabling_a_mailing_again_asks_the_cluster_to_resume_it(owner, django_capture_on_commit_callbacks):
+    # given
+    mailing = MailingFactory(owner=owner, clients=[ClientFactory(owner=owner)], is_active=False)
+
+    # when
+    with django_capture_on_commit_callbacks() as enabled:
+        mailing_set_active(mailing=mailing, is_active=True, actor=owner)
+    with django_capture_on_commit_callbacks() as disabled:
+        mailing_set_active(mailing=mailing, is_active=False, actor=owner)
+
+    # then
+    assert enabled == [queue.enqueue_resume]
+    assert disabled == []

@@ -1,10 +1,12 @@
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from graphql_schema.tests.helpers import OPERATION_INFO, gid, messages_of, validation
 from mailing.models import DeliveryAttempt, DeliveryStatus, MailingRun, RunStatus, RunTrigger
+from mailing.services import delivery
 from mailing.tests.factories import ClientFactory, MailingFactory
 
 SEND_NOW = f"""
@@ -137,18 +139,24 @@ def test_send_mailing_now_refuses_while_a_run_is_sending(gql, owner):
 
 
 @pytest.mark.django_db
-def test_send_mailing_now_refuses_a_blocked_owner(gql, owner):
-    # given
+def test_a_blocked_owner_cannot_send_now(gql, owner):
+    # given: a session opened before the owner was blocked
     mailing = MailingFactory(owner=owner, clients=[ClientFactory(owner=owner)])
-    owner.blocked_at = timezone.now()
-    owner.save()
 
     # when
     with gql.login(owner):
+        owner.blocked_at = timezone.now()
+        owner.save()
         result = gql.query(SEND_NOW, {"id": gid("Mailing", mailing.pk)}).data["sendMailingNow"]
+    with pytest.raises(ValidationError) as error:
+        delivery.mailing_send_now(mailing=mailing, enqueue=None)
 
-    # then
-    assert messages_of(result) == [validation("id", "Your account is blocked from sending.", "blocked")]
+    # then: the API no longer knows the user, and the service refuses on its own too
+    assert messages_of(result) == [
+        {"kind": "PERMISSION", "field": "sendMailingNow", "message": "User is not authenticated.", "code": None}
+    ]
+    assert error.value.message_dict == {"id": ["Your account is blocked from sending."]}
+    assert MailingRun.objects.count() == 0
 
 
 @pytest.mark.django_db

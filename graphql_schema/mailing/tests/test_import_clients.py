@@ -48,7 +48,7 @@ def test_import_creates_updates_and_reports_bad_rows_keeping_the_good(gql, owner
         "updated": 1,
         "unchanged": 1,
         "errors": [
-            {"row": 5, "field": "email", "message": "Enter a valid e-mail address."},
+            {"row": 5, "field": "email", "message": "Enter a valid email address."},
             {"row": 6, "field": "fullName", "message": "This field is required."},
             {"row": 7, "field": "email", "message": "The same e-mail address is already on row 2."},
             {"row": 9, "field": None, "message": "The row has 4 values; the header names 3."},

@@ -1,0 +1,71 @@
+"""The pages behind the links in account e-mails, and the CSRF token for browser clients."""
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts import services, tokens
+from accounts.forms import ResetPasswordForm
+from accounts.models import TokenPurpose
+
+
+def _token_messages(error: ValidationError) -> list[str]:
+    return [message for messages in error.message_dict.values() for message in messages]
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    # The token is in the URL: keep it out of Referer headers.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@never_cache
+@require_GET
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    """Opening the link verifies the address and says so."""
+    try:
+        user = services.user_verify_email(token=token, viewer=request.user)
+    except ValidationError as error:
+        context = {"verified": False, "errors": _token_messages(error)}
+        return _private(render(request, "accounts/verify_email.html", context, status=400))
+    context = {"verified": True, "email": user.email, "message": services.EMAIL_VERIFIED}
+    return _private(render(request, "accounts/verify_email.html", context))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def reset_password(request: HttpRequest, token: str) -> HttpResponse:
+    """A form to choose a new password; the link stays usable until a good one is chosen."""
+    try:
+        tokens.token_find(token=token, purpose=TokenPurpose.RESET_PASSWORD, viewer=request.user)
+    except ValidationError as error:
+        context = {"done": False, "form": None, "errors": _token_messages(error)}
+        return _private(render(request, "accounts/reset_password.html", context, status=400))
+    form = ResetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_reset(token=token, new_password=form.cleaned_data["new_password1"], viewer=request.user)
+        except ValidationError as error:
+            for message in error.message_dict.get("new_password", []):
+                form.add_error("new_password1", message)
+            for message in error.message_dict.get("token", []):
+                form.add_error(None, message)
+        else:
+            context = {"done": True, "form": None, "message": services.PASSWORD_RESET_DONE}
+            return _private(render(request, "accounts/reset_password.html", context))
+    status = 400 if request.method == "POST" else 200
+    return _private(render(request, "accounts/reset_password.html", {"done": False, "form": form}, status=status))
+
+
+@never_cache
+@require_GET
+def csrf_token(request: HttpRequest) -> JsonResponse:
+    """The CSRF token for a browser client: also set as the `csrftoken` cookie.
+
+    A page on another origin cannot read this site's cookies, so the token is in the body too;
+    send it back in the `X-CSRFToken` header of every POST to /graphql/.
+    """
+    return JsonResponse({"csrfToken": get_token(request)})
