@@ -152,6 +152,10 @@ class Session:
         return result
 
     def _transaction(self, sender: str, recipient: str, data: bytes) -> Result:
+        if any(char in address for address in (sender, recipient) for char in "\r\n<>"):
+            # Addresses are validated on the way in; this keeps a bad one from ever writing an
+            # SMTP command of its own.
+            return Result(Outcome.FAILED, None, "Not sent: the address cannot be used in SMTP.")
         smtp = self._smtp
         envelope = f"MAIL FROM:<{sender}>\r\nRCPT TO:<{recipient}>\r\n".encode()
         if self.pipelining:

@@ -498,3 +498,21 @@ def test_concurrent_workers_claim_disjoint_batches(owner, clock, engine_settings
     assert len(ids) == len(set(ids)) == 300
     assert all(len(batch) <= 10 for batch in claimed)
     assert DeliveryAttempt.objects.filter(run=run, status=DeliveryStatus.SENDING).count() == 300
+
+
+def test_an_address_that_would_inject_smtp_commands_is_never_sent(owner, clock, smtp_server):
+    # given: a row whose address got a line break past validation
+    _, run = make_run(owner, clock, ["ann@example.org", "bob@example.org"])
+    DeliveryAttempt.objects.filter(email="ann@example.org").update(
+        email="ann@example.org>\r\nRCPT TO:<evil@example.org"
+    )
+
+    # when
+    result = process(run, clock)
+
+    # then
+    assert (result.sent, result.failed) == (1, 1)
+    assert smtp_server.recipients() == ["bob@example.org"]
+    assert DeliveryAttempt.objects.get(client__email="ann@example.org").server_response == (
+        "Not sent: the address cannot be used in SMTP."
+    )
