@@ -8,6 +8,7 @@ from django.utils import timezone
 from core.services import model_update
 from mailing import selectors
 from mailing.models import Client, Mailing, MailingStatus, Message, Periodicity
+from mailing.stats import mailing_stats_invalidate
 
 MAILING_FIELDS = ["message", "start_at", "end_at", "periodicity"]
 
@@ -114,6 +115,7 @@ def mailing_create(
     _validate(mailing, errors)
     _save(mailing)
     mailing.clients.set(clients)
+    mailing_stats_invalidate()
     return mailing
 
 
@@ -138,9 +140,11 @@ def mailing_update(*, mailing: Mailing, data: dict) -> Mailing:
         _save(mailing)
     if clients is not None:
         mailing.clients.set(clients)
+    mailing_stats_invalidate()
     return mailing
 
 
 @transaction.atomic
 def mailing_delete(*, mailing: Mailing) -> None:
     mailing.delete()
+    mailing_stats_invalidate()
