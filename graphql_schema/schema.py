@@ -11,10 +11,13 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from graphql_schema.accounts.mutations import AccountsMutation
 from graphql_schema.accounts.queries import AccountsQuery
+from graphql_schema.blog.queries import BlogQuery
 from graphql_schema.errors import mask_errors
+from graphql_schema.home.queries import HomeQuery
 from graphql_schema.mailing.inputs import SCALARS as MAILING_SCALARS
 from graphql_schema.mailing.mutations import MailingMutation
 from graphql_schema.mailing.queries import MailingQuery
+from graphql_schema.monitoring.queries import MonitoringQuery
 
 
 @strawberry.type
@@ -24,7 +27,7 @@ class NodeQuery:
     )
 
 
-Query = merge_types("Query", (NodeQuery, AccountsQuery, MailingQuery))
+Query = merge_types("Query", (NodeQuery, AccountsQuery, MailingQuery, BlogQuery, HomeQuery, MonitoringQuery))
 Mutation = merge_types("Mutation", (AccountsMutation, MailingMutation))
 
 # Extensions are passed as classes or factories: an instance would be shared by all requests.
