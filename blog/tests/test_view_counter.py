@@ -22,7 +22,7 @@ def _read_many(post_pk: int, barrier: Barrier) -> int:
         connections.close_all()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_readers_lose_no_view():
     # given: each thread has its own database connection (on PostgreSQL, its own session)
     post = PostFactory()

@@ -72,7 +72,7 @@ def _wait_for(condition, seconds: float, what: str, log: Path):
     pytest.fail(f"{what} within {seconds} s; the cluster said:\n{log.read_text()[-3000:]}")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_running_cluster_is_seen_by_qinfo_qmonitor_and_queue_status(cluster_env, gql, tmp_path):
     # given
     broker = get_broker()
