@@ -69,7 +69,7 @@ def image_format(file) -> str:
 
 def validate_post_image(file) -> None:
     # A file already stored was checked when it was uploaded; only new uploads are read here.
-    if getattr(file, "_committed", True) and not hasattr(file, "content_type"):
+    if getattr(file, "_committed", False):
         return
     image_format(file)
 

@@ -21,6 +21,11 @@ class ManagersMayView:
     def has_view_permission(self, request, obj=None):
         return super().has_view_permission(request, obj) or is_manager(request.user)
 
+    def get_actions(self, request):
+        # Actions that declare no permission (django-q's "resubmit") would otherwise be offered
+        # to anyone who may view the list.
+        return super().get_actions(request) if self.has_change_permission(request) else {}
+
 
 class SuccessfulTaskAdmin(ManagersMayView, q_admin.TaskAdmin):
     pass

@@ -196,9 +196,8 @@ def test_role_groups_are_offered_on_the_user_page(root):
     assert 'name="email_verified_at_0"' in html
 
 
-def test_failed_tasks_are_listed_for_managers(manager):
-    # given
-    Failure.objects.create(
+def _failed_task():
+    return Failure.objects.create(
         id=uuid.uuid4().hex,
         name="broken-task",
         func="mailing.tasks.run_due",
@@ -208,8 +207,25 @@ def test_failed_tasks_are_listed_for_managers(manager):
         result="Traceback: boom",
     )
 
+
+def test_failed_tasks_are_listed_for_managers(manager):
+    # given
+    _failed_task()
+
     # when
     html = manager.get("/admin/django_q/failure/").content.decode()
 
-    # then
+    # then: listed, without django-q's "resubmit" action (a manager changes nothing)
     assert "broken-task" in html
+    assert 'name="action"' not in html
+
+
+def test_superusers_may_resubmit_failed_tasks(root):
+    # given
+    _failed_task()
+
+    # when
+    html = root.get("/admin/django_q/failure/").content.decode()
+
+    # then
+    assert '<option value="resubmit_task">' in html
