@@ -182,9 +182,9 @@ def test_a_content_manager_logs_in_and_publishes_a_post_with_an_image(browser, s
     _wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".messagelist .success")))
     _shot(browser, "admin-post-published")
     message = browser.find_element(By.CSS_SELECTOR, ".messagelist .success").text
-    thumbnails = _images_loaded(
-        browser, "#result_list td.field-list_thumbnail img, #result_list th.field-list_thumbnail img"
-    )
+    # The click does not wait for the next page's images, as a page load would.
+    listed = "#result_list .field-list_thumbnail img"
+    thumbnails = _wait(browser).until(lambda d: (found := _images_loaded(d, listed)) and all(found) and found)
 
     # then
     assert apps == ["Blog"]
