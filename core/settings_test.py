@@ -1,6 +1,7 @@
 """Test settings: the real settings, with fast password hashing and an in-memory mail outbox."""
 
 import os
+import tempfile
 
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-use-0123456789")
@@ -18,3 +19,12 @@ GRAPHIQL = True
 MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
 # Account e-mails: run the django-q task in the process, at commit, into the locmem outbox.
 MAIL_TASKS_SYNC = True
+if "monitoring" in CACHES:
+    CACHES["monitoring"]["KEY_PREFIX"] = f"test-{os.getpid()}"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not shared memory: with WAL and a busy timeout, concurrent writers queue as they do
+    # in production (shared memory fails them with "table is locked"), and a cluster started by a
+    # test in another process reads the same database.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"mailing-test-{os.getpid()}.sqlite3")
+    }
