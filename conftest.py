@@ -26,3 +26,9 @@ def owner(db):
 @pytest.fixture
 def other_owner(db):
     return UserFactory(email="other@example.com", full_name="Oscar Other")
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path_factory):
+    # Uploaded files of a test go to a throw-away folder, never into the project's media/.
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")

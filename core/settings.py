@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.functional import lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -165,6 +166,14 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = 1
+    # Without Redis, a cluster reports its health through a Django cache; it must be one that
+    # other processes read (qinfo, qmonitor, the web's queueStatus): files, not process memory.
+    CACHES["monitoring"] = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": env_str("Q_STATS_DIR", str(BASE_DIR / "var" / "q-stats")),
+        "KEY_PREFIX": CACHE_KEY_PREFIX,
+    }
+    Q_CLUSTER["cache"] = "monitoring"
 
 AUTH_USER_MODEL = "accounts.User"
 # One backend: it refuses unverified, blocked and deactivated users, at login and on every request.
@@ -208,6 +217,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Uploaded files (post images) are best served by the web server in front; this lets the
+# application serve them itself (with DEBUG, or on a small installation).
+SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -284,6 +296,25 @@ GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 2000)
 GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 30)
 GRAPHQL_PAGE_SIZE_MAX = 100
 IMPORT_CLIENTS_MAX_ROWS = env_int("IMPORT_CLIENTS_MAX_ROWS", 50_000)
+
+# Home page and blog.
+HOME_STATS_TTL = env_int("HOME_STATS_TTL", 30)  # seconds the home figures stay cached
+BLOG_IMAGE_MAX_BYTES = env_int("BLOG_IMAGE_MAX_BYTES", 5 * 1024 * 1024)
+BLOG_IMAGE_MAX_SIDE = 8000  # pixels, each side
+BLOG_RANDOM_POSTS_MAX = 10
+
+
+def _static(path: str) -> str:
+    from django.templatetags.static import static
+
+    return static(path)
+
+
+# Bootstrap is served from our own static files: pages must not depend on a CDN.
+BOOTSTRAP5 = {
+    "css_url": {"url": lazy(_static, str)("vendor/bootstrap/bootstrap.min.css")},
+    "javascript_url": None,
+}
 
 STRAWBERRY_DJANGO = {
     "MUTATIONS_DEFAULT_HANDLE_ERRORS": True,

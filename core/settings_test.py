@@ -1,14 +1,13 @@
 """Test settings: the real settings, with fast password hashing and an in-memory mail outbox."""
 
 import os
+import tempfile
 
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-use-0123456789")
 
-import tempfile
-
 from core.settings import *  # noqa: F403
-from core.settings import CACHES, DATABASES, Q_CLUSTER
+from core.settings import CACHES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -20,9 +19,12 @@ GRAPHIQL = True
 MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
 # Account e-mails: run the django-q task in the process, at commit, into the locmem outbox.
 MAIL_TASKS_SYNC = True
-# Tests that enqueue use a task queue of their own, apart from a running service's.
-Q_CLUSTER["name"] = f"{Q_CLUSTER['name']}-test-{os.getpid()}"
-# A SQLite test database in a file rather than in memory, so that a real cluster started by a
-# test (mailing/tests/test_cluster.py) can open it too.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"mailing-test-{os.getpid()}.sqlite3")}
+if "monitoring" in CACHES:
+    CACHES["monitoring"]["KEY_PREFIX"] = f"test-{os.getpid()}"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not shared memory: with WAL and a busy timeout, concurrent writers queue as they do
+    # in production (shared memory fails them with "table is locked"), and a cluster started by a
+    # test in another process reads the same database.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"mailing-test-{os.getpid()}.sqlite3")
+    }

@@ -1,14 +1,17 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
-from django.views.generic import TemplateView
+from django.urls import include, path, re_path
 
+from core import views
 from graphql_schema.views import graphql_view
 from mailing.views import unsubscribe
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", views.home, name="home"),
+    path("blog/", include("blog.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("graphql/", graphql_view(), name="graphql"),
     path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
+    re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", views.media, name="media"),
 ]

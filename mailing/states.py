@@ -9,6 +9,7 @@ exist.
 from django.db.models import QuerySet
 
 from mailing.models import DeliveryStatus, MailingStatus, RunStatus
+from mailing.stats import mailing_stats_invalidate
 
 D = DeliveryStatus
 DELIVERY_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -70,4 +71,8 @@ def move_runs(queryset: QuerySet, target: str, **fields) -> int:
 
 
 def move_mailings(queryset: QuerySet, target: str, **fields) -> int:
-    return queryset.filter(status__in=sources(MAILING_TRANSITIONS, target)).update(status=target, **fields)
+    moved = queryset.filter(status__in=sources(MAILING_TRANSITIONS, target)).update(status=target, **fields)
+    if moved:
+        # The home page counts active (started) mailings.
+        mailing_stats_invalidate()
+    return moved

@@ -26,6 +26,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class ManagerFactory(UserFactory):
+    is_staff = True
     groups = factory.PostGeneration(lambda user, create, extracted, **kwargs: user.groups.add(_group(MANAGERS_GROUP)))
 
 

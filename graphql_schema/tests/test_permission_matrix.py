@@ -41,9 +41,11 @@ from accounts.models import AccountToken, TokenPurpose, User
 from accounts.services import user_block
 from accounts.tests.factories import PASSWORD, ContentManagerFactory, ManagerFactory, UserFactory
 from accounts.tokens import token_issue
+from blog.models import Post
+from blog.tests.factories import PostFactory
 from graphql_schema.schema import schema
 from graphql_schema.tests.helpers import gid
-from mailing.models import Client, DeliveryAttempt, Mailing, MailingRun, Message
+from mailing.models import Client, DeliveryAttempt, Mailing, MailingRun, MailingStatus, Message
 from mailing.tests.factories import ClientFactory, MailingFactory, MessageFactory
 
 ACTORS = ["anonymous", "unverified", "owner", "other_owner", "manager", "content_manager", "blocked"]
@@ -105,6 +107,12 @@ blockUser                    own     -          anon        not_mgr    not_mgr  
 blockUser                    other   anon       anon        not_mgr    not_mgr    ok          not_mgr    anon
 unblockUser                  own     -          anon        not_mgr    not_mgr    noop        not_mgr    anon
 unblockUser                  other   anon       anon        not_mgr    not_mgr    ok          not_mgr    anon
+posts                        -       published  published   published  published  published   published  published
+post                         -       read       read        read       read       read        read       read
+post#draft                   -       null       null        null       null       null        null       null
+randomPosts                  -       published  published   published  published  published   published  published
+homeStats                    -       figures    figures     figures    figures    figures     figures    figures
+queueStatus                  -       not_mgr    not_mgr     not_mgr    not_mgr    ok          not_mgr    not_mgr
 deliveryAttempts             -       empty      empty       own        own        own         own        empty
 sendMailingNow               own     -          anon        ok         ok         ok          ok         anon
 sendMailingNow               other   anon       anon        missing    missing    missing     missing    anon
@@ -751,6 +759,78 @@ OPERATIONS: dict[str, Op] = {
         changing=("ok",),
     ),
 }
+
+
+def blog_posts(ctx: Ctx) -> dict:
+    """A published post and a draft; the blog is public, and only what is published shows."""
+    PostFactory(title="Published")
+    PostFactory(title="Draft", is_published=False)
+    return {}
+
+
+def published_posts() -> list[Post]:
+    return list(Post.objects.filter(is_published=True))
+
+
+def home_figures(ctx: Ctx) -> dict:
+    # Counted here by hand from the rows, not through the code under test.
+    return data(
+        homeStats={
+            "mailingsTotal": Mailing.objects.count(),
+            "mailingsActive": Mailing.objects.filter(status=MailingStatus.STARTED, is_active=True).count(),
+            "uniqueClients": len(
+                {
+                    email.lower()
+                    for email in Client.objects.filter(mailings__isnull=False).values_list("email", flat=True)
+                }
+            ),
+        }
+    )
+
+
+OPERATIONS.update(
+    {
+        "posts": Op(
+            query="{ posts { edges { node { id title } } } }",
+            variables=blog_posts,
+            outcomes={
+                "published": lambda ctx: data(
+                    posts={"edges": [{"node": {"id": gid("Post", p.pk), "title": p.title}} for p in published_posts()]}
+                )
+            },
+        ),
+        "post": Op(
+            query="query($id: ID!) { post(id: $id) { id viewCount } }",
+            variables=lambda ctx: {"id": gid("Post", PostFactory(view_count=0).pk)},
+            outcomes={"read": lambda ctx: data(post={"id": gid("Post", Post.objects.get().pk), "viewCount": 1})},
+        ),
+        "post#draft": Op(
+            query="query($id: ID!) { post(id: $id) { id viewCount } }",
+            variables=lambda ctx: {"id": gid("Post", PostFactory(is_published=False).pk)},
+            outcomes={"null": lambda ctx: data(post=None)},
+        ),
+        "randomPosts": Op(
+            query="{ randomPosts { id title } }",
+            variables=blog_posts,
+            outcomes={
+                "published": lambda ctx: data(
+                    randomPosts=[{"id": gid("Post", p.pk), "title": p.title} for p in published_posts()]
+                )
+            },
+        ),
+        "homeStats": Op(
+            query="{ homeStats { mailingsTotal mailingsActive uniqueClients } }",
+            outcomes={"figures": home_figures},
+        ),
+        "queueStatus": Op(
+            query="{ queueStatus { tasksQueued } }",
+            outcomes={
+                "not_mgr": query_error("queueStatus", "User is not a manager."),
+                "ok": lambda ctx: data(queueStatus={"tasksQueued": 0}),
+            },
+        ),
+    }
+)
 
 
 def parse(table: str) -> list[Case]:

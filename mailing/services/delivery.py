@@ -8,6 +8,7 @@ leaves rows whose lease expires, and the sweeper hands them to another worker. T
 crash can cause are the messages of the batches in flight, no more.
 """
 
+import functools
 import logging
 import os
 import random
@@ -166,7 +167,7 @@ def _run_create(*, mailing: Mailing, scheduled_for: datetime, trigger: str, now:
 
 def _on_commit_enqueue(run_id: int, enqueue: Enqueue | None) -> None:
     if enqueue is not None:
-        transaction.on_commit(lambda: enqueue(run_id))
+        transaction.on_commit(functools.partial(enqueue, run_id))
 
 
 def run_due_mailings(*, now: datetime | None = None, enqueue: Enqueue | None = queue.enqueue_run) -> list[MailingRun]:

@@ -464,7 +464,7 @@ def test_nothing_raises_out_of_the_worker(owner, clock, smtp_server, engine_sett
     assert smtp_server.messages == []
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_workers_claim_disjoint_batches(owner, clock, engine_settings):
     # given: 300 rows, and four workers claiming batches of 10 at the same time (row locks with
     # SKIP LOCKED on PostgreSQL; SQLite's single writer serialises the claims)

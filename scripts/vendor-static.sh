@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Refresh the third-party browser assets kept under core/static/vendor/ from the npm registry,
+# so that pages (Bootstrap) and GraphiQL work without reaching a CDN.
+#
+#   bash scripts/vendor-static.sh
+#
+# The versions are those that django-bootstrap5 and strawberry's GraphiQL page name. The
+# sourceMappingURL comments are removed: the maps are not shipped, and the manifest static
+# storage (collectstatic) refuses a reference to a missing file.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")/.." && pwd)"
+out="$here/core/static/vendor"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+packages=(bootstrap@5.3.8 react@18.2.0 react-dom@18.2.0 js-cookie@3.0.5 graphiql@3.8.3 @graphiql/plugin-explorer@1.0.2)
+(cd "$work" && npm pack --silent "${packages[@]}" >/dev/null)
+for tarball in "$work"/*.tgz; do
+    mkdir -p "${tarball%.tgz}"
+    tar xzf "$tarball" -C "${tarball%.tgz}"
+done
+
+copy() {  # copy SOURCE-IN-PACKAGE-DIR DESTINATION
+    mkdir -p "$(dirname "$out/$2")"
+    sed '/sourceMappingURL=/d' "$work/$1" >"$out/$2"
+}
+copy bootstrap-5.3.8/package/dist/css/bootstrap.min.css bootstrap/bootstrap.min.css
+copy bootstrap-5.3.8/package/LICENSE bootstrap/LICENSE
+copy react-18.2.0/package/umd/react.production.min.js graphiql/react.production.min.js
+copy react-18.2.0/package/LICENSE graphiql/LICENSE.react
+copy react-dom-18.2.0/package/umd/react-dom.production.min.js graphiql/react-dom.production.min.js
+copy js-cookie-3.0.5/package/dist/js.cookie.min.js graphiql/js.cookie.min.js
+copy js-cookie-3.0.5/package/LICENSE graphiql/LICENSE.js-cookie
+copy graphiql-3.8.3/package/graphiql.min.js graphiql/graphiql.min.js
+copy graphiql-3.8.3/package/graphiql.min.css graphiql/graphiql.min.css
+copy graphiql-3.8.3/package/LICENSE graphiql/LICENSE.graphiql
+copy graphiql-plugin-explorer-1.0.2/package/dist/index.umd.js graphiql/plugin-explorer.umd.js
+copy graphiql-plugin-explorer-1.0.2/package/dist/style.css graphiql/plugin-explorer.css
+
+cd "$out" && sha256sum bootstrap/* graphiql/* >SHA256SUMS
+echo "vendored into $out:"
+cat "$out/SHA256SUMS"
