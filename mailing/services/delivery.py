@@ -455,14 +455,17 @@ def _skipped(row: tuple, reason: str) -> Settlement:
     return Settlement(row[0], DeliveryStatus.SKIPPED, row[4], None, None, None, reason, "")
 
 
-def _take_run(run_id: int, now: datetime, config: Config, worker: str) -> bool:
-    """Hold the run for another batch: start it, resume it after a pause, renew its lease."""
+def _take_run(run_id: int, now: datetime, config: Config, worker: str) -> str:
+    """Hold the run for another batch: start it, resume it after a pause, renew its lease.
+
+    Returns "taken", or why not: "closed" (finished or cancelled) or "paused" (still paused).
+    """
     with transaction.atomic():
         run = MailingRun.objects.select_for_update().filter(pk=run_id).first()
         if run is None or run.status not in states.OPEN_RUN:
-            return False
+            return "closed"
         if run.status == RunStatus.PAUSED and run.paused_until and run.paused_until > now:
-            return False
+            return "paused"
         fields = {"lease_until": now + config.lease, "claimed_by": worker, "updated_at": now}
         if run.status != RunStatus.RUNNING:
             # Half-open: the breaker's count stays until a connection succeeds, so one more
@@ -472,7 +475,7 @@ def _take_run(run_id: int, now: datetime, config: Config, worker: str) -> bool:
             if run.started_at is None:
                 fields["started_at"] = now
         MailingRun.objects.filter(pk=run_id).update(**fields)
-    return True
+    return "taken"
 
 
 def _connection_failed(run_id: int, error: ConnectError, now: datetime, config: Config) -> bool:
@@ -560,8 +563,9 @@ def _process(run_id, clock, worker, server, on_batch, handover, result) -> None:
                 MailingRun.objects.filter(pk=run_id, claimed_by=worker).update(lease_until=None)
                 result.stopped = "held"
                 return
-            if not _take_run(run_id, now, config, worker):
-                result.stopped = "paused"
+            taken = _take_run(run_id, now, config, worker)
+            if taken != "taken":
+                result.stopped = taken
                 return
             if session is None or not session.alive:
                 try:
