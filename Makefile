@@ -40,6 +40,7 @@ static: $(STAMP)
 
 # exec: the supervisor replaces the shell, so Ctrl+C and `kill` reach it directly.
 run: migrate static
+	$(MANAGE) setup_schedules
 	DEBUG=$${DEBUG:-1} exec $(VENV)/bin/python manage.py serve
 
 test: $(STAMP)

@@ -148,11 +148,13 @@ else:
 
 # django-q2 reads this at import time. `retry` must exceed `timeout`, and `catch_up` is off so
 # that downtime does not replay every missed schedule slot.
+Q_CLUSTER_WORKERS = env_int("Q_WORKERS", 2)
+Q_CLUSTER_TIMEOUT = env_int("Q_TIMEOUT", 600)
 Q_CLUSTER = {
     "name": env_str("Q_CLUSTER_NAME", "mailing"),
-    "workers": env_int("Q_WORKERS", 2),
-    "timeout": env_int("Q_TIMEOUT", 600),
-    "retry": env_int("Q_TIMEOUT", 600) + 60,
+    "workers": Q_CLUSTER_WORKERS,
+    "timeout": Q_CLUSTER_TIMEOUT,
+    "retry": Q_CLUSTER_TIMEOUT + 60,
     "max_attempts": 3,
     "catch_up": False,
     "save_limit": 1000,
@@ -240,6 +242,27 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Mailing service <noreply@localhost>")
+# The development mail catcher (`manage.py mailcatcher`) keeps each message it receives here.
+MAIL_CATCHER_DIR = Path(env_str("MAIL_CATCHER_DIR", str(BASE_DIR / "var" / "mail")))
+
+# The delivery engine. Retries: exponential backoff with jitter from MAILING_RETRY_BASE seconds,
+# up to MAILING_MAX_ATTEMPTS transactions and MAILING_MAX_AGE seconds, then FAILED. After
+# MAILING_BREAKER_THRESHOLD connection failures in a row a run pauses for MAILING_BREAKER_COOLDOWN
+# seconds (doubling while the server stays away), then tries the server again by itself.
+MAILING_BATCH_SIZE = env_int("MAILING_BATCH_SIZE", 200)
+MAILING_LEASE_SECONDS = env_int("MAILING_LEASE_SECONDS", 120)
+MAILING_MAX_ATTEMPTS = env_int("MAILING_MAX_ATTEMPTS", 5)
+MAILING_MAX_AGE = env_int("MAILING_MAX_AGE", 24 * 3600)
+MAILING_RETRY_BASE = env_int("MAILING_RETRY_BASE", 60)
+MAILING_RETRY_MAX = env_int("MAILING_RETRY_MAX", 6 * 3600)
+MAILING_BREAKER_THRESHOLD = env_int("MAILING_BREAKER_THRESHOLD", 5)
+MAILING_BREAKER_COOLDOWN = env_int("MAILING_BREAKER_COOLDOWN", 60)
+MAILING_BREAKER_COOLDOWN_MAX = env_int("MAILING_BREAKER_COOLDOWN_MAX", 3600)
+# Workers that share one run (each with its own SMTP connection), and how long one task sends
+# before it hands the rest of the run to a fresh task (kept well under the cluster's timeout).
+MAILING_RUN_WORKERS = env_int("MAILING_RUN_WORKERS", Q_CLUSTER_WORKERS)
+MAILING_TASK_SECONDS = env_int("MAILING_TASK_SECONDS", Q_CLUSTER_TIMEOUT // 2)
+MAILING_SMTP_PIPELINING = env_bool("MAILING_SMTP_PIPELINING", True)
 
 # CORS: an explicit allow-list of origins; credentials so a browser app can use the session.
 # An origin allowed to call the API with the session is also trusted for CSRF (Django checks

@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 
 from core import views
 from graphql_schema.views import graphql_view
+from mailing.views import unsubscribe
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,5 +12,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("graphql/", graphql_view(), name="graphql"),
+    path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
     re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", views.media, name="media"),
 ]

@@ -13,6 +13,8 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from graphql_schema.accounts.mutations import AccountsMutation
 from graphql_schema.accounts.queries import AccountsQuery
 from graphql_schema.blog.queries import BlogQuery
+from graphql_schema.delivery.mutations import DeliveryMutation
+from graphql_schema.delivery.queries import DeliveryQuery
 from graphql_schema.errors import mask_errors
 from graphql_schema.home.queries import HomeQuery
 from graphql_schema.mailing.inputs import SCALARS as MAILING_SCALARS
@@ -36,9 +38,10 @@ class NodeQuery:
 
 
 Query = merge_types(
-    "Query", (NodeQuery, AccountsQuery, MailingQuery, ModerationQuery, BlogQuery, HomeQuery, MonitoringQuery)
+    "Query",
+    (NodeQuery, AccountsQuery, MailingQuery, ModerationQuery, BlogQuery, HomeQuery, MonitoringQuery, DeliveryQuery),
 )
-Mutation = merge_types("Mutation", (AccountsMutation, MailingMutation, ModerationMutation))
+Mutation = merge_types("Mutation", (AccountsMutation, MailingMutation, ModerationMutation, DeliveryMutation))
 
 # Extensions are passed as classes or factories: an instance would be shared by all requests.
 schema = strawberry.Schema(

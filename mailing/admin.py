@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from core.admin import ManagersMayView
-from mailing.models import Client, Mailing, Message
+from mailing.models import Client, DeliveryAttempt, Mailing, MailingRun, Message
 from mailing.services import clients as client_services
 from mailing.services import mailings as mailing_services
 from mailing.stats import mailing_stats_invalidate
@@ -112,3 +112,33 @@ class MailingAdmin(OversightAdmin):
     def delete_queryset(self, request, queryset):
         for mailing in queryset:
             mailing_services.mailing_delete(mailing=mailing)
+
+
+class DeliveryLogAdmin(OversightAdmin):
+    """The engine's rows: read-only for everyone (statuses move through the engine alone)."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MailingRun)
+class MailingRunAdmin(DeliveryLogAdmin):
+    list_display = ["mailing", "scheduled_for", "trigger", "status", "started_at", "finished_at", "paused_until"]
+    list_select_related = ["mailing__message"]
+    list_filter = ["status", "trigger"]
+    search_fields = ["mailing__message__subject", "mailing__owner__email"]
+    date_hierarchy = "scheduled_for"
+
+
+@admin.register(DeliveryAttempt)
+class DeliveryAttemptAdmin(DeliveryLogAdmin):
+    list_display = ["email", "status", "attempts", "last_attempt_at", "smtp_code", "server_response", "run"]
+    list_select_related = ["run__mailing__message"]
+    list_filter = ["status"]
+    search_fields = ["email", "message_id"]
+    raw_id_fields = ["run", "client"]
+    # The log grows by a row per recipient and run: no total count on every page.
+    show_full_result_count = False

@@ -21,6 +21,9 @@ class Client(TimeStampedModel):
     email = models.EmailField("e-mail", max_length=254, help_text="The client's e-mail address.")
     full_name = models.CharField(max_length=200, validators=[validate_single_line], help_text="The client's full name.")
     comment = models.TextField(blank=True, max_length=2000, help_text="A free note about the client.")
+    unsubscribed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the client unsubscribed; mailings skip them from then on."
+    )
     # The address as it is compared: one client per address and owner, whatever its case.
     email_key = models.GeneratedField(
         expression=Lower("email"), output_field=models.CharField(max_length=254), db_persist=True
@@ -115,3 +118,95 @@ class Mailing(TimeStampedModel):
             )
         if self.message_id and self.owner_id and self.message.owner_id != self.owner_id:
             raise ValidationError({"message": ValidationError("Message not found.", code="not_found")})
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    RUNNING = "RUNNING", "Running"
+    PAUSED = "PAUSED", "Paused"
+    FINISHED = "FINISHED", "Finished"
+    CANCELLED = "CANCELLED", "Cancelled"
+
+
+class RunTrigger(models.TextChoices):
+    SCHEDULE = "SCHEDULE", "Schedule"
+    MANUAL = "MANUAL", "Manual"
+
+
+class MailingRun(TimeStampedModel):
+    """One sending of a mailing to its clients, for one slot of its schedule (or sent by hand)."""
+
+    mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, related_name="runs")
+    scheduled_for = models.DateTimeField(help_text="The schedule's slot this run sends, or when it was asked for.")
+    trigger = models.CharField(
+        max_length=10, choices=RunTrigger.choices, default=RunTrigger.SCHEDULE, help_text="What started the run."
+    )
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker first sent for this run.")
+    finished_at = models.DateTimeField(null=True, blank=True, help_text="When no recipient was left to send to.")
+    lease_until = models.DateTimeField(
+        null=True, blank=True, help_text="A worker holds the run until then; after it, the sweeper takes it over."
+    )
+    claimed_by = models.CharField(max_length=100, blank=True, help_text="The worker that last held the run.")
+    paused_until = models.DateTimeField(
+        null=True, blank=True, help_text="While the mail server is unreachable: when to try it again."
+    )
+    consecutive_failures = models.PositiveIntegerField(
+        default=0, help_text="Connection-level failures in a row; the circuit breaker opens at a threshold."
+    )
+    pauses = models.PositiveIntegerField(default=0, help_text="How often the breaker opened in a row (backoff).")
+    last_error = models.TextField(blank=True, help_text="The last connection-level error, for the owner to read.")
+
+    class Meta:
+        ordering = ["-scheduled_for", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["mailing", "scheduled_for"], name="mailing_run_slot_unique"),
+        ]
+        indexes = [models.Index(fields=["status", "lease_until"], name="mailing_run_status_idx")]
+
+    def __str__(self):
+        return f"{self.mailing} @ {self.scheduled_for:%Y-%m-%d %H:%M}"
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "QUEUED", "Queued"
+    SENDING = "SENDING", "Sending"
+    SENT = "SENT", "Sent"
+    DEFERRED = "DEFERRED", "Deferred"
+    FAILED = "FAILED", "Failed"
+    SKIPPED = "SKIPPED", "Skipped"
+
+
+class DeliveryAttempt(TimeStampedModel):
+    """The log of one recipient of one run: its status, its attempts and the mail server's last reply."""
+
+    run = models.ForeignKey(MailingRun, on_delete=models.CASCADE, related_name="attempts")
+    client = models.ForeignKey(
+        Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="delivery_attempts"
+    )
+    email = models.EmailField("e-mail", max_length=254, help_text="The address it was sent to.")
+    full_name = models.CharField(max_length=200, blank=True, help_text="The recipient's name when the run began.")
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="SMTP transactions tried for this recipient.")
+    last_attempt_at = models.DateTimeField(null=True, blank=True, help_text="When it was last tried.")
+    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="When a deferred send is retried.")
+    lease_until = models.DateTimeField(null=True, blank=True, help_text="A worker is sending it until then.")
+    lease_token = models.CharField(max_length=32, blank=True, help_text="The claim that holds the row.")
+    smtp_code = models.PositiveSmallIntegerField(null=True, blank=True, help_text="The mail server's last reply code.")
+    server_response = models.TextField(blank=True, help_text="The mail server's last reply, or the error.")
+    message_id = models.CharField(max_length=255, blank=True, help_text="The Message-ID header of the last send.")
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "client"], name="mailing_delivery_run_client_unique"),
+        ]
+        indexes = [
+            # Claims take a run's rows of one status in id order; the sweeper looks for retries
+            # that came due across all runs.
+            models.Index(fields=["run", "status", "id"], name="mailing_delivery_claim_idx"),
+            models.Index(fields=["status", "next_attempt_at"], name="mailing_delivery_due_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.email}: {self.status}"

@@ -10,7 +10,7 @@ write may find: the viewer's own, whatever their role.
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from mailing.models import Client, Mailing, MailingStatus, Message
+from mailing.models import Client, DeliveryAttempt, DeliveryStatus, Mailing, MailingRun, MailingStatus, Message
 
 # "Active" is defined once: started by the engine and not disabled.
 ACTIVE_MAILING = Q(status=MailingStatus.STARTED, is_active=True)
@@ -98,6 +98,50 @@ def mailing_get_owned(*, viewer, pk) -> Mailing | None:
 def mailing_get(*, viewer, pk) -> Mailing | None:
     """A mailing the viewer may see: what a manager may disable or enable, besides the owner."""
     return _get(mailing_list(viewer=viewer), pk)
+
+
+# Runs and their delivery logs name the owner's clients: the owner's alone, managers included.
+
+
+def run_list(*, viewer, base: QuerySet[MailingRun] | None = None) -> QuerySet[MailingRun]:
+    queryset = MailingRun.objects.all() if base is None else base
+    if not _authenticated(viewer):
+        return queryset.none()
+    return queryset.filter(mailing__owner_id=viewer.pk)
+
+
+def delivery_attempt_list(*, viewer, base: QuerySet[DeliveryAttempt] | None = None) -> QuerySet[DeliveryAttempt]:
+    queryset = DeliveryAttempt.objects.all() if base is None else base
+    if not _authenticated(viewer):
+        return queryset.none()
+    return queryset.filter(run__mailing__owner_id=viewer.pk)
+
+
+def run_get(*, viewer, pk) -> MailingRun | None:
+    return _get(run_list(viewer=viewer), pk)
+
+
+# A mailing's delivery counts, as annotations: one aggregate in the query that lists mailings.
+_ATTEMPT_STATUS = "runs__attempts__status"
+MAILING_STATS = {
+    "stats_total": Count("runs__attempts"),
+    "stats_sent": Count("runs__attempts", filter=Q(**{_ATTEMPT_STATUS: DeliveryStatus.SENT})),
+    "stats_deferred": Count("runs__attempts", filter=Q(**{_ATTEMPT_STATUS: DeliveryStatus.DEFERRED})),
+    "stats_failed": Count("runs__attempts", filter=Q(**{_ATTEMPT_STATUS: DeliveryStatus.FAILED})),
+    "stats_skipped": Count("runs__attempts", filter=Q(**{_ATTEMPT_STATUS: DeliveryStatus.SKIPPED})),
+    "stats_pending": Count(
+        "runs__attempts", filter=Q(**{f"{_ATTEMPT_STATUS}__in": [DeliveryStatus.QUEUED, DeliveryStatus.SENDING]})
+    ),
+}
+
+
+def mailing_stats(*, mailing: Mailing) -> dict[str, int]:
+    """The counts of one mailing, when they were not annotated on it already."""
+    if all(hasattr(mailing, name) for name in MAILING_STATS):
+        values = {name: getattr(mailing, name) for name in MAILING_STATS}
+    else:
+        values = Mailing.objects.filter(pk=mailing.pk).aggregate(**MAILING_STATS)
+    return {name.removeprefix("stats_"): value or 0 for name, value in values.items()}
 
 
 def _owner_count(model, *conditions: Q):

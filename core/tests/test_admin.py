@@ -21,6 +21,8 @@ MANAGER_PAGES = [
     "/admin/mailing/client/",
     "/admin/mailing/message/",
     "/admin/mailing/mailing/",
+    "/admin/mailing/mailingrun/",
+    "/admin/mailing/deliveryattempt/",
     "/admin/django_q/success/",
     "/admin/django_q/failure/",
     "/admin/django_q/schedule/",
@@ -66,7 +68,9 @@ def test_managers_see_users_the_mailing_domain_and_the_task_queue(manager):
             "django_q/schedule",
             "django_q/success",
             "mailing/client",
+            "mailing/deliveryattempt",
             "mailing/mailing",
+            "mailing/mailingrun",
             "mailing/message",
             *queue,
         ]

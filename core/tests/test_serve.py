@@ -15,6 +15,7 @@ from django.conf import settings
 
 START_SECONDS = 30
 STOP_SECONDS = 25  # SERVE_STOP_TIMEOUT below, plus slack
+CHILDREN = ("qcluster", "mailcatcher")
 
 
 def free_port() -> int:
@@ -73,7 +74,7 @@ def alive_in_sessions(sessions: set[int]) -> list[int]:
 
 
 def serve_env(tmp_path: Path, port: int) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}
+    env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL", "EMAIL_HOST"}}
     env.update(
         DJANGO_SETTINGS_MODULE="core.settings",
         DEBUG="1",
@@ -84,6 +85,9 @@ def serve_env(tmp_path: Path, port: int) -> dict[str, str]:
         WEB_THREADS="2",
         Q_WORKERS="1",
         SERVE_STOP_TIMEOUT="15",
+        # No EMAIL_HOST: serve starts the development mail catcher, here on a free port.
+        EMAIL_PORT=str(free_port()),
+        MAIL_CATCHER_DIR=str(tmp_path / "mail"),
     )
     return env
 
@@ -126,7 +130,8 @@ def test_serve_runs_web_and_cluster_and_stops_all_on_sigint(tmp_path):
             running = descendants(supervisor.pid)
             sessions.update(pid for pid, (parent, _) in running.items() if parent == supervisor.pid)
             status = graphiql_status(f"http://127.0.0.1:{port}/graphql/")
-            if status == 200 and any("manage.py qcluster" in line for _, line in running.values()):
+            lines = [line for _, line in running.values()]
+            if status == 200 and all(any(f"manage.py {name}" in line for line in lines) for name in CHILDREN):
                 break
             time.sleep(0.3)
         assert supervisor.poll() is None, log_path.read_text()
@@ -134,9 +139,11 @@ def test_serve_runs_web_and_cluster_and_stops_all_on_sigint(tmp_path):
         children = {pid: line for pid, (parent, line) in running.items() if parent == supervisor.pid}
         [web_pid] = [pid for pid, line in children.items() if "-m gunicorn core.wsgi:application" in line]
         [tasks_pid] = [pid for pid, line in children.items() if "manage.py qcluster" in line]
+        [mail_pid] = [pid for pid, line in children.items() if "manage.py mailcatcher" in line]
         output = log_path.read_text()
         assert f"serve: started web (pid {web_pid})" in output
         assert f"serve: started tasks (pid {tasks_pid})" in output
+        assert f"serve: started mail (pid {mail_pid})" in output
         assert f"serve: listening on http://127.0.0.1:{port}/" in output
 
         # when Ctrl+C reaches the supervisor

@@ -4,6 +4,7 @@ from strawberry_django.relay import DjangoListConnection
 
 from graphql_schema.accounts.types import UserType
 from graphql_schema.context import Info, viewer
+from graphql_schema.delivery.types import MailingRunType, MailingStatsType
 from graphql_schema.fields import annotated_field
 from graphql_schema.mailing.enums import MailingStatus, Periodicity
 from graphql_schema.mailing.filters import (
@@ -77,6 +78,16 @@ class MailingType(relay.Node):
         extensions=[IsSelfOrManager(owner_attribute="owner_id")],
         description="Who owns the mailing; visible to the owner and to managers only.",
     )
+    runs: DjangoListConnection[MailingRunType] = strawberry_django.connection(
+        description="The mailing's runs, newest slot first."
+    )
+
+    @strawberry_django.field(
+        annotate=selectors.MAILING_STATS,
+        description="Delivery counts over all the mailing's runs (computed in the query that lists mailings).",
+    )
+    def stats(self) -> MailingStatsType:
+        return MailingStatsType(**selectors.mailing_stats(mailing=self))
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):

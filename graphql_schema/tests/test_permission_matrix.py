@@ -25,9 +25,9 @@ its owner (with e-mail) and its message, and `clientCount`; its `clients` list i
 client lists (personal data of the owner's customers) are their owner's alone. A message that no
 mailing sends (node:Draft) stays private.
 
-To add the delivery engine's operations: write an `Op` for each (query, variables, outcomes) and
-add their lines to `TABLE`. `test_the_matrix_covers_every_operation_of_the_schema` fails until
-every field of Query and Mutation has a line.
+A new operation needs an `Op` (query, variables, outcomes) and its lines in `TABLE`:
+`test_the_matrix_covers_every_operation_of_the_schema` fails until every field of Query and
+Mutation has a line.
 """
 
 import json
@@ -45,7 +45,7 @@ from blog.models import Post
 from blog.tests.factories import PostFactory
 from graphql_schema.schema import schema
 from graphql_schema.tests.helpers import gid
-from mailing.models import Client, Mailing, MailingStatus, Message
+from mailing.models import Client, DeliveryAttempt, Mailing, MailingRun, MailingStatus, Message
 from mailing.tests.factories import ClientFactory, MailingFactory, MessageFactory
 
 ACTORS = ["anonymous", "unverified", "owner", "other_owner", "manager", "content_manager", "blocked"]
@@ -113,6 +113,9 @@ post#draft                   -       null       null        null       null     
 randomPosts                  -       published  published   published  published  published   published  published
 homeStats                    -       figures    figures     figures    figures    figures     figures    figures
 queueStatus                  -       not_mgr    not_mgr     not_mgr    not_mgr    ok          not_mgr    not_mgr
+deliveryAttempts             -       empty      empty       own        own        own         own        empty
+sendMailingNow               own     -          anon        ok         ok         ok          ok         anon
+sendMailingNow               other   anon       anon        missing    missing    missing     missing    anon
 """
 
 
@@ -324,6 +327,14 @@ def mutation(name: str, arguments: str, selection: str, parameters: str = "") ->
 
 def input_mutation(name: str, input_type: str, selection: str) -> str:
     return mutation(name, "(input: $input)", selection, f"$input: {input_type}!")
+
+
+def delivered_everywhere(ctx: Ctx) -> dict:
+    """A run of every user's mailing, each with a row for its client (sent)."""
+    for rows in ctx.world.rows.values():
+        run = MailingRun.objects.create(mailing=rows.mailing, scheduled_for=rows.mailing.start_at)
+        DeliveryAttempt.objects.create(run=run, client=rows.client, email=rows.client.email, status="SENT")
+    return {}
 
 
 def disable_target(ctx: Ctx) -> dict:
@@ -718,6 +729,35 @@ OPERATIONS: dict[str, Op] = {
         changing=("ok",),
         target=blocked_as_other,
     ),
+    "deliveryAttempts": Op(
+        query="{ deliveryAttempts { edges { node { id } } } }",
+        variables=delivered_everywhere,
+        outcomes={
+            "empty": lambda ctx: data(deliveryAttempts={"edges": []}),
+            # A delivery log names the owner's clients: their owner's alone, managers included.
+            "own": lambda ctx: data(
+                deliveryAttempts={
+                    "edges": ids("DeliveryAttempt", DeliveryAttempt.objects.filter(run__mailing__owner=ctx.actor))
+                }
+            ),
+        },
+    ),
+    "sendMailingNow": Op(
+        query=mutation("sendMailingNow", "(id: $id)", "... on MailingRun { trigger mailing { id } }", "$id: ID!"),
+        variables=lambda ctx: {"id": gid("Mailing", ctx.rows.mailing.pk)},
+        outcomes={
+            "ok": lambda ctx: data(
+                sendMailingNow={
+                    "__typename": "MailingRun",
+                    "trigger": "MANUAL",
+                    "mailing": {"id": gid("Mailing", ctx.rows.mailing.pk)},
+                }
+            ),
+            "missing": not_found("sendMailingNow", "id", "Mailing not found."),
+            "anon": unauthenticated("sendMailingNow"),
+        },
+        changing=("ok",),
+    ),
 }
 
 
@@ -828,6 +868,7 @@ def snapshot() -> tuple:
         sorted(Mailing.objects.values_list("pk", "owner_id", "message_id", "periodicity", "is_active", "start_at")),
         sorted(Mailing.clients.through.objects.values_list("mailing_id", "client_id")),
         sorted(AccountToken.objects.values_list("pk", "used_at")),
+        sorted(MailingRun.objects.values_list("pk", "mailing_id", "trigger")),
     )
 
 

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.services import model_update
-from mailing import selectors
+from mailing import queue, scheduling, selectors
 from mailing.models import Client, Mailing, MailingStatus, Message, Periodicity
 from mailing.stats import mailing_stats_invalidate
 
@@ -90,11 +90,27 @@ def _validate(mailing: Mailing, errors: _Errors) -> None:
     errors.raise_if_any()
 
 
-def _save(mailing: Mailing) -> Mailing:
-    # Until the engine starts it, the first run is simply the start.
+def _next_run_at(mailing: Mailing, now: datetime) -> datetime | None:
     if mailing.status == MailingStatus.CREATED:
-        mailing.next_run_at = mailing.start_at
+        # Until the engine starts it, the first run is simply the start.
+        return mailing.start_at
+    if mailing.status == MailingStatus.FINISHED:
+        return None
+    # A started mailing whose schedule changed: the slot due now if it has not been sent yet,
+    # else the next one.
+    slot = scheduling.due_slot(mailing.start_at, mailing.end_at, mailing.periodicity, now)
+    if slot is not None and not mailing.runs.filter(scheduled_for=slot).exists():
+        return slot
+    return scheduling.next_slot_after(mailing.start_at, mailing.end_at, mailing.periodicity, now)
+
+
+def _save(mailing: Mailing) -> Mailing:
+    now = timezone.now()
+    mailing.next_run_at = _next_run_at(mailing, now)
     mailing.save()
+    if mailing.is_active and mailing.next_run_at is not None and mailing.next_run_at <= now < mailing.end_at:
+        # Due now: the cluster runs it at once. The request itself never touches SMTP.
+        transaction.on_commit(queue.enqueue_due_pass)
     return mailing
 
 
@@ -162,4 +178,8 @@ def mailing_set_active(*, mailing: Mailing, is_active: bool, actor) -> Mailing:
         mailing.save(update_fields=["is_active", "updated_at"])
         mailing_stats_invalidate()
         logger.info("mailing %s %s by user %s", mailing.pk, "enabled" if is_active else "disabled", actor.pk)
+        if is_active:
+            # The engine takes it up at once rather than at the next minute's schedules: a slot
+            # that came while it was disabled, and a run it stopped midway.
+            transaction.on_commit(queue.enqueue_resume)
     return mailing

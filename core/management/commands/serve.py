@@ -46,7 +46,7 @@ class ChildSpec:
 def child_specs(*, host: str, port: int, web_workers: int, web_threads: int) -> list[ChildSpec]:
     """The processes `serve` runs; adding a process is adding an entry here."""
     manage_py = (sys.executable, str(settings.BASE_DIR / "manage.py"))
-    return [
+    specs = [
         ChildSpec(
             name="web",
             argv=(
@@ -68,6 +68,11 @@ def child_specs(*, host: str, port: int, web_workers: int, web_threads: int) -> 
         # which never look at their parent; SIGINT makes it stop them.
         ChildSpec(name="tasks", argv=(*manage_py, "qcluster"), death_signal=signal.SIGINT),
     ]
+    if not os.environ.get("EMAIL_HOST"):
+        # No mail server configured: a development catcher on loopback (EMAIL_PORT) keeps every
+        # message as a file in MAIL_CATCHER_DIR, and the engine speaks SMTP to it as to any server.
+        specs.append(ChildSpec(name="mail", argv=(*manage_py, "mailcatcher")))
+    return specs
 
 
 def bind_address(host: str, port: int) -> str:

@@ -42,7 +42,8 @@ def _finished_task(*, success: bool, minutes_ago: int):
 
 @pytest.mark.django_db
 def test_managers_see_the_queue(gql, broker):
-    # given
+    # given: no schedule but these (migrate created the delivery engine's)
+    Schedule.objects.all().delete()
     async_task("math.floor", 1.5)
     async_task("math.floor", 2.5)
     _finished_task(success=False, minutes_ago=5)
@@ -71,6 +72,9 @@ def test_managers_see_the_queue(gql, broker):
 
 @pytest.mark.django_db
 def test_an_idle_queue(gql, broker):
+    # given: not even the delivery engine's schedules
+    Schedule.objects.all().delete()
+
     # when
     with gql.login(ManagerFactory()):
         status = gql.query(QUERY).data["queueStatus"]

@@ -1,0 +1,31 @@
+import strawberry
+import strawberry_django
+from strawberry import relay
+
+from graphql_schema.context import Info, viewer
+from graphql_schema.delivery.types import MailingRunType
+from graphql_schema.mailing.types import MailingType
+from graphql_schema.permissions import IsAuthenticated
+from graphql_schema.relay import node_pk, not_found
+from mailing import selectors
+from mailing.services import delivery
+
+
+def _mailing(info: Info, id: relay.GlobalID):
+    mailing = selectors.mailing_get_owned(viewer=viewer(info), pk=node_pk(id, MailingType))
+    if mailing is None:
+        raise not_found("id", "Mailing")
+    return mailing
+
+
+@strawberry.type
+class DeliveryMutation:
+    @strawberry_django.mutation(
+        extensions=[IsAuthenticated()],
+        description=(
+            "Send a mailing now, outside its schedule: a new run goes to the task queue at once. Refused while "
+            "another run of it is still sending, once its end has passed, or when it is disabled."
+        ),
+    )
+    def send_mailing_now(self, info: Info, id: relay.GlobalID) -> MailingRunType:
+        return delivery.mailing_send_now(mailing=_mailing(info, id))

@@ -1,0 +1,69 @@
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+import strawberry_django
+from strawberry import auto, relay
+
+from graphql_schema.context import Info, viewer
+from graphql_schema.delivery.enums import DeliveryStatus, RunStatus, RunTrigger
+from graphql_schema.delivery.filters import DeliveryAttemptFilter
+from mailing import models, selectors
+
+if TYPE_CHECKING:
+    from graphql_schema.mailing.types import ClientType, MailingType
+
+_MAILING_TYPES = "graphql_schema.mailing.types"
+
+
+@strawberry.type(name="MailingStats", description="How the deliveries of a mailing (all its runs) stand.")
+class MailingStatsType:
+    total: int = strawberry.field(description="Recipient rows over all runs.")
+    sent: int = strawberry.field(description="Accepted by the mail server.")
+    deferred: int = strawberry.field(description="Refused for now; to be retried.")
+    failed: int = strawberry.field(description="Given up: refused for good, or too many attempts.")
+    skipped: int = strawberry.field(description="Not sent on purpose (unsubscribed, deleted, the end passed).")
+    pending: int = strawberry.field(description="Not tried yet, or being sent right now.")
+
+
+@strawberry_django.type(
+    models.MailingRun, name="MailingRun", description="One sending of a mailing: a slot of its schedule, or by hand."
+)
+class MailingRunType(relay.Node):
+    scheduled_for: auto
+    started_at: auto
+    finished_at: auto
+    status: RunStatus
+    trigger: RunTrigger
+    paused_until: auto
+    last_error: auto
+    mailing: Annotated["MailingType", strawberry.lazy(_MAILING_TYPES)]
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return selectors.run_list(viewer=viewer(info), base=queryset)
+
+
+@strawberry_django.type(
+    models.DeliveryAttempt,
+    name="DeliveryAttempt",
+    filters=DeliveryAttemptFilter,
+    description="One recipient of one run: its status, its attempts and the mail server's last reply.",
+)
+class DeliveryAttemptType(relay.Node):
+    email: auto
+    client: Annotated["ClientType", strawberry.lazy(_MAILING_TYPES)] | None = strawberry_django.field(
+        description="The client; null once the client is deleted."
+    )
+    status: DeliveryStatus
+    attempts: auto
+    last_attempt_at: auto
+    next_attempt_at: auto
+    smtp_code: auto
+    server_response: auto
+    message_id: auto
+    run: MailingRunType
+    created_at: auto
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return selectors.delivery_attempt_list(viewer=viewer(info), base=queryset)

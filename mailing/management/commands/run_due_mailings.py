@@ -1,0 +1,33 @@
+from django.core.management.base import BaseCommand
+
+from mailing import queue
+from mailing.services import delivery
+
+
+class Command(BaseCommand):
+    help = (
+        "One pass of what the cluster's schedules do: start the runs that are due and pick up runs with "
+        "work left (retries, dead workers). For cron: sends in this process unless --enqueue is given."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--enqueue", action="store_true", help="Hand the runs to the django-q cluster instead of sending here."
+        )
+
+    def handle(self, *args, enqueue=False, **options):
+        created = delivery.run_due_mailings(enqueue=queue.enqueue_run if enqueue else None)
+        swept = delivery.runs_sweep(enqueue=queue.enqueue_run if enqueue else None)
+        self.stdout.write(
+            f"{len(created)} run(s) started; {len(swept.enqueued)} run(s) with work left; "
+            f"{len(swept.finished_runs)} run(s) and {len(swept.finished_mailings)} mailing(s) finished."
+        )
+        if enqueue:
+            self.stdout.write("Handed to the cluster.")
+            return
+        for run_id in [run.pk for run in created] + swept.enqueued:
+            result = delivery.run_process(run_id=run_id, handover=None)
+            self.stdout.write(
+                f"Run {run_id}: {result.sent} sent, {result.deferred} deferred, {result.failed} failed, "
+                f"{result.skipped} skipped ({result.stopped})."
+            )

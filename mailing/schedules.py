@@ -1,0 +1,27 @@
+"""The cluster's schedules, created idempotently (by a migration and by `setup_schedules`)."""
+
+SCHEDULES = [
+    {"name": "mailing: run due mailings", "func": "mailing.tasks.run_due_mailings"},
+    {"name": "mailing: sweep runs", "func": "mailing.tasks.sweep_runs"},
+]
+
+
+def ensure_schedules(schedule_model) -> list[str]:
+    """Create or repair the every-minute schedules; return the names that were created or changed.
+
+    Takes the model so that a migration can pass its historical one.
+    """
+    changed = []
+    for spec in SCHEDULES:
+        wanted = {"func": spec["func"], "schedule_type": "I", "minutes": 1, "repeats": -1}
+        schedule = schedule_model.objects.filter(name=spec["name"]).order_by("id").first()
+        if schedule is None:
+            schedule_model.objects.create(name=spec["name"], **wanted)
+            changed.append(spec["name"])
+            continue
+        if any(getattr(schedule, key) != value for key, value in wanted.items()):
+            for key, value in wanted.items():
+                setattr(schedule, key, value)
+            schedule.save()
+            changed.append(spec["name"])
+    return changed

@@ -1,0 +1,19 @@
+from django.db import transaction
+from django.utils import timezone
+
+from mailing.models import Client
+from mailing.rendering import client_id_from_token
+
+
+@transaction.atomic
+def client_unsubscribe_by_token(*, token: str) -> Client | None:
+    """Mark the client of a signed unsubscribe token; None when the token is not valid.
+
+    Idempotent: the first moment of unsubscribing is kept.
+    """
+    client_id = client_id_from_token(token)
+    client = Client.objects.select_for_update().filter(pk=client_id).first() if client_id else None
+    if client is not None and client.unsubscribed_at is None:
+        client.unsubscribed_at = timezone.now()
+        client.save(update_fields=["unsubscribed_at", "updated_at"])
+    return client

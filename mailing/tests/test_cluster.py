@@ -1,0 +1,143 @@
+"""The real django-q cluster, killed with SIGKILL in the middle of a run, then restarted.
+
+It runs on the configured database and broker: PostgreSQL and Redis when DATABASE_URL and
+REDIS_URL name them (claims with SELECT ... FOR UPDATE SKIP LOCKED, a broker without delivery
+receipts), else SQLite and the ORM broker (claims by conditional UPDATE under SQLite's single
+writer). Either way the database alone must carry the run to its end.
+"""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from django_q.brokers import get_broker
+
+from mailing import queue
+from mailing.models import Client, DeliveryAttempt, DeliveryStatus
+from mailing.services import delivery
+from mailing.tests.factories import MailingFactory
+from mailing.tests.smtp_server import SmtpServer
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+RECIPIENTS = 2000
+BATCH = 50
+WORKERS = 2
+
+
+def start_cluster(server: SmtpServer, log: Path) -> subprocess.Popen:
+    from django.conf import settings
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "core.settings_cluster_test",
+        "CLUSTER_TEST_DB_NAME": connection.settings_dict["NAME"],
+        "Q_CLUSTER_NAME": settings.Q_CLUSTER["name"],
+        "Q_WORKERS": str(WORKERS),
+        "EMAIL_HOST": server.host,
+        "EMAIL_PORT": str(server.port),
+        "EMAIL_TIMEOUT": "1",
+        "MAILING_BATCH_SIZE": str(BATCH),
+        "MAILING_LEASE_SECONDS": "5",
+        "MAILING_RUN_WORKERS": str(WORKERS),
+    }
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, to signal the workers too
+        )
+
+
+def stop_cluster(process: subprocess.Popen, deadline: float = 20) -> None:
+    """SIGINT and a deadline (qcluster can hang on SIGTERM), then SIGKILL the whole group."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=deadline)
+    kill_cluster(process)
+
+
+def kill_cluster(process: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=20)
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.1)
+
+
+def sent_count() -> int:
+    return DeliveryAttempt.objects.filter(status=DeliveryStatus.SENT).count()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_cluster_killed_mid_run_finishes_every_recipient_after_restart(owner, tmp_path):
+    # given: a 2,000-recipient mailing due now, and a sink that takes a few ms a message
+    server = SmtpServer().start()
+    server.behaviour.mail_delay = 0.002
+    log = tmp_path / "qcluster.log"
+    now = timezone.now()
+    Client.objects.bulk_create(
+        Client(owner=owner, email=f"r{n:04d}@example.org", full_name=f"Recipient {n}") for n in range(RECIPIENTS)
+    )
+    MailingFactory(
+        owner=owner,
+        clients=list(Client.objects.filter(owner=owner)),
+        start_at=now - timedelta(minutes=1),
+        end_at=now + timedelta(days=1),
+    )
+    (run,) = delivery.run_due_mailings(enqueue=queue.enqueue_run)
+
+    cluster = start_cluster(server, log)
+    try:
+        # when: SIGKILL the cluster, workers and all, in the middle of the run
+        wait_for(lambda: len(server.messages) >= 400, 120, "the first 400 messages")
+        kill_cluster(cluster)
+        at_kill = len(server.messages)
+        in_flight = DeliveryAttempt.objects.filter(status=DeliveryStatus.SENDING).count()
+        assert 0 < at_kill < RECIPIENTS
+        assert sent_count() < RECIPIENTS
+
+        # when: it comes back, and the sweeper hands the run on once the dead workers' leases end
+        cluster = start_cluster(server, log)
+
+        def swept_and_done():
+            delivery.runs_sweep(enqueue=queue.enqueue_run)
+            return sent_count() == RECIPIENTS
+
+        wait_for(swept_and_done, 180, "every recipient to be sent")
+    finally:
+        stop_cluster(cluster)
+        server.stop()
+        # Tasks the sweeper enqueued for the run after it was done: no later cluster should see them.
+        get_broker().purge_queue()
+
+    # then: every recipient SENT once in the log; the sink's duplicates are at most the batches
+    # that were in flight when the workers died
+    statuses = Counter(DeliveryAttempt.objects.filter(run=run).values_list("status", flat=True))
+    assert statuses == {DeliveryStatus.SENT: RECIPIENTS}
+    received = Counter(server.recipients())
+    assert set(received) == {f"r{n:04d}@example.org" for n in range(RECIPIENTS)}
+    duplicates = sum(received.values()) - RECIPIENTS
+    print(f"killed after {at_kill} messages, {in_flight} rows in flight, {duplicates} duplicates")
+    assert duplicates <= in_flight <= WORKERS * BATCH
+    assert max(received.values()) <= 2
+    run.refresh_from_db()
+    assert run.status == "FINISHED"
