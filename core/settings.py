@@ -54,7 +54,10 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Links in e-mails. By default the address `make run` serves on (HOST and PORT, as `serve` reads them).
+_serve_host = env_str("HOST", "127.0.0.1")
+_serve_host = f"[{_serve_host}]" if ":" in _serve_host else _serve_host
+SITE_URL = env_str("SITE_URL", f"http://{_serve_host}:{env_int('PORT', 8000)}").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
