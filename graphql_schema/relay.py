@@ -1,6 +1,6 @@
 """Turning client-supplied relay ids into primary keys, without trusting them."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.core.exceptions import ValidationError
 from strawberry import relay
@@ -22,3 +22,15 @@ def node_pks(global_ids: Iterable[relay.GlobalID], type_: type) -> list[str | No
 
 def not_found(field: str, what: str) -> ValidationError:
     return ValidationError({field: ValidationError(f"{what} not found.", code="not_found")})
+
+
+def node_from(info, global_id: relay.GlobalID, type_: type, get: Callable):
+    """The row `global_id` names, found by the selector `get(viewer=..., pk=...)` for the viewer.
+
+    A row the selector does not give the viewer answers exactly as a missing one: a validation
+    error on `id` ("Client not found.").
+    """
+    row = get(viewer=info.context.request.user, pk=node_pk(global_id, type_))
+    if row is None:
+        raise not_found("id", _type_name(type_))
+    return row

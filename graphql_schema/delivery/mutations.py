@@ -2,20 +2,13 @@ import strawberry
 import strawberry_django
 from strawberry import relay
 
-from graphql_schema.context import Info, viewer
+from graphql_schema.context import Info
 from graphql_schema.delivery.types import MailingRunType
 from graphql_schema.mailing.types import MailingType
 from graphql_schema.permissions import IsAuthenticated
-from graphql_schema.relay import node_pk, not_found
+from graphql_schema.relay import node_from
 from mailing import selectors
 from mailing.services import delivery
-
-
-def _mailing(info: Info, id: relay.GlobalID):
-    mailing = selectors.mailing_get_owned(viewer=viewer(info), pk=node_pk(id, MailingType))
-    if mailing is None:
-        raise not_found("id", "Mailing")
-    return mailing
 
 
 @strawberry.type
@@ -28,4 +21,4 @@ class DeliveryMutation:
         ),
     )
     def send_mailing_now(self, info: Info, id: relay.GlobalID) -> MailingRunType:
-        return delivery.mailing_send_now(mailing=_mailing(info, id))
+        return delivery.mailing_send_now(mailing=node_from(info, id, MailingType, selectors.mailing_get_owned))

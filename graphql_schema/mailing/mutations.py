@@ -8,7 +8,7 @@ from graphql_schema.context import Info, viewer
 from graphql_schema.mailing.inputs import PeriodicityValue
 from graphql_schema.mailing.types import ClientType, MailingType, MessageType
 from graphql_schema.permissions import IsAuthenticated
-from graphql_schema.relay import node_pk, node_pks, not_found
+from graphql_schema.relay import node_from, node_pk, node_pks
 from mailing import selectors
 from mailing.services import clients as client_services
 from mailing.services import imports as import_services
@@ -19,27 +19,6 @@ from mailing.services import messages as message_services
 def _given(**values) -> dict:
     """The arguments the client actually sent (UNSET means "leave as it is")."""
     return {name: value for name, value in values.items() if value is not UNSET}
-
-
-def _client(info: Info, id: relay.GlobalID):
-    client = selectors.client_get_owned(viewer=viewer(info), pk=node_pk(id, ClientType))
-    if client is None:
-        raise not_found("id", "Client")
-    return client
-
-
-def _message(info: Info, id: relay.GlobalID):
-    message = selectors.message_get_owned(viewer=viewer(info), pk=node_pk(id, MessageType))
-    if message is None:
-        raise not_found("id", "Message")
-    return message
-
-
-def _mailing(info: Info, id: relay.GlobalID):
-    mailing = selectors.mailing_get_owned(viewer=viewer(info), pk=node_pk(id, MailingType))
-    if mailing is None:
-        raise not_found("id", "Mailing")
-    return mailing
 
 
 @strawberry.type(description="One bad row of a CSV import.")
@@ -73,13 +52,15 @@ class MailingMutation:
         comment: str | None = UNSET,
     ) -> ClientType:
         data = _given(email=email, full_name=full_name, comment=comment)
-        return client_services.client_update(client=_client(info, id), data=data)
+        return client_services.client_update(
+            client=node_from(info, id, ClientType, selectors.client_get_owned), data=data
+        )
 
     @strawberry_django.input_mutation(
         extensions=[IsAuthenticated()], description="Delete a client; it leaves the mailings it was in."
     )
     def delete_client(self, info: Info, id: relay.GlobalID) -> ClientType:
-        client = _client(info, id)
+        client = node_from(info, id, ClientType, selectors.client_get_owned)
         client_services.client_delete(client=client)
         client.pk = id.node_id
         return client
@@ -98,13 +79,15 @@ class MailingMutation:
         html_body: str | None = UNSET,
     ) -> MessageType:
         data = _given(subject=subject, body=body, html_body=html_body)
-        return message_services.message_update(message=_message(info, id), data=data)
+        return message_services.message_update(
+            message=node_from(info, id, MessageType, selectors.message_get_owned), data=data
+        )
 
     @strawberry_django.input_mutation(
         extensions=[IsAuthenticated()], description="Delete a message that no mailing uses."
     )
     def delete_message(self, info: Info, id: relay.GlobalID) -> MessageType:
-        message = _message(info, id)
+        message = node_from(info, id, MessageType, selectors.message_get_owned)
         message_services.message_delete(message=message)
         message.pk = id.node_id
         return message
@@ -147,11 +130,13 @@ class MailingMutation:
             data["message_id"] = node_pk(message, MessageType) if message is not None else None
         if clients is not UNSET:
             data["client_ids"] = node_pks(clients or [], ClientType)
-        return mailing_services.mailing_update(mailing=_mailing(info, id), data=data)
+        return mailing_services.mailing_update(
+            mailing=node_from(info, id, MailingType, selectors.mailing_get_owned), data=data
+        )
 
     @strawberry_django.input_mutation(extensions=[IsAuthenticated()], description="Delete a mailing.")
     def delete_mailing(self, info: Info, id: relay.GlobalID) -> MailingType:
-        mailing = _mailing(info, id)
+        mailing = node_from(info, id, MailingType, selectors.mailing_get_owned)
         mailing_services.mailing_delete(mailing=mailing)
         mailing.pk = id.node_id
         return mailing

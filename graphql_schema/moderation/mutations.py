@@ -8,24 +8,9 @@ from graphql_schema.accounts.types import UserType
 from graphql_schema.context import Info, viewer
 from graphql_schema.mailing.types import MailingType
 from graphql_schema.permissions import IsAuthenticated, IsManager
-from graphql_schema.relay import node_pk, not_found
+from graphql_schema.relay import node_from
 from mailing import selectors as mailing_selectors
 from mailing.services import mailings as mailing_services
-
-
-def _user(info: Info, id: relay.GlobalID):
-    user = account_selectors.user_get(viewer=viewer(info), pk=node_pk(id, UserType))
-    if user is None:
-        raise not_found("id", "User")
-    return user
-
-
-def _mailing(info: Info, id: relay.GlobalID):
-    # The mailings the viewer may see: the owner's own; for a manager, any.
-    mailing = mailing_selectors.mailing_get(viewer=viewer(info), pk=node_pk(id, MailingType))
-    if mailing is None:
-        raise not_found("id", "Mailing")
-    return mailing
 
 
 # In `extensions`, the last runs first: the anonymous hear that they are not logged in.
@@ -40,25 +25,33 @@ class ModerationMutation:
         ),
     )
     def block_user(self, info: Info, id: relay.GlobalID, reason: str) -> UserType:
-        return account_services.user_block(user=_user(info, id), reason=reason, actor=viewer(info))
+        return account_services.user_block(
+            user=node_from(info, id, UserType, account_selectors.user_get), reason=reason, actor=viewer(info)
+        )
 
     @strawberry_django.mutation(
         extensions=[IsManager(), IsAuthenticated()],
         description="Lift a block; the user logs in again (sessions from before the block stay ended). Managers only.",
     )
     def unblock_user(self, info: Info, id: relay.GlobalID) -> UserType:
-        return account_services.user_unblock(user=_user(info, id), actor=viewer(info))
+        return account_services.user_unblock(
+            user=node_from(info, id, UserType, account_selectors.user_get), actor=viewer(info)
+        )
 
     @strawberry_django.mutation(
         extensions=[IsAuthenticated()],
         description="Stop a mailing from sending (mid-run included). Its owner, or a manager on any mailing.",
     )
     def disable_mailing(self, info: Info, id: relay.GlobalID) -> MailingType:
-        return mailing_services.mailing_set_active(mailing=_mailing(info, id), is_active=False, actor=viewer(info))
+        return mailing_services.mailing_set_active(
+            mailing=node_from(info, id, MailingType, mailing_selectors.mailing_get), is_active=False, actor=viewer(info)
+        )
 
     @strawberry_django.mutation(
         extensions=[IsAuthenticated()],
         description="Let a disabled mailing send again. Its owner, or a manager on any mailing.",
     )
     def enable_mailing(self, info: Info, id: relay.GlobalID) -> MailingType:
-        return mailing_services.mailing_set_active(mailing=_mailing(info, id), is_active=True, actor=viewer(info))
+        return mailing_services.mailing_set_active(
+            mailing=node_from(info, id, MailingType, mailing_selectors.mailing_get), is_active=True, actor=viewer(info)
+        )
