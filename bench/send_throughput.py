@@ -1,6 +1,7 @@
 """How fast the engine sends, end to end, against a bare smtplib loop on the same sink.
 
-    DATABASE_URL=postgres://... REDIS_URL=redis://... .venv/bin/python bench/send_throughput.py [RECIPIENTS]
+    DATABASE_URL=postgres://... REDIS_URL=redis://... .venv/bin/python bench/send_throughput.py \
+        [RECIPIENTS] [--clusters N]
 
 Needs PostgreSQL and Redis (the production setup) and Postfix's `smtp-sink` as the loopback SMTP
 server (`apt-get install -y postfix`; the postfix daemon itself is not needed). Runs on a
@@ -9,11 +10,17 @@ throw-away test database. Prints:
 - end to end: from the scheduler pass that creates the run and its rows, through a real
   qcluster (Q_WORKERS processes) claiming batches, sending and settling every row with the
   server's reply, until the last row is SENT;
-- their ratio (the figure that counts on a noisy machine), and the cluster workers' peak RSS.
+- their ratio (the figure that counts on a noisy machine), and the cluster workers' peak RSS;
+- how many messages the sink received (each recipient once: no duplicates, none lost).
+
+With `--clusters N`, N qcluster processes with their own names (Q_NODE_NAME bench-1 ... bench-N,
+as on N machines) share the one queue and the run; it prints how the rows split between them.
 """
 
+import argparse
 import contextlib
 import os
+import re
 import shutil
 import signal
 import smtplib
@@ -41,9 +48,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_sink(port: int) -> subprocess.Popen:
+def start_sink(port: int, counter: Path) -> subprocess.Popen:
     user = ["-u", "nobody"] if os.geteuid() == 0 else []
-    sink = subprocess.Popen([SMTP_SINK, *user, f"127.0.0.1:{port}", "1024"], start_new_session=True)
+    with counter.open("wb") as output:
+        # -c: running counters on stdout ("sess=.. quit=.. mesg=N"), updated at each message's end.
+        sink = subprocess.Popen(
+            [SMTP_SINK, "-c", *user, f"127.0.0.1:{port}", "1024"], stdout=output, start_new_session=True
+        )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
@@ -52,6 +63,11 @@ def start_sink(port: int) -> subprocess.Popen:
         except OSError:
             time.sleep(0.05)
     raise SystemExit("smtp-sink did not start")
+
+
+def sink_messages(counter: Path) -> int:
+    counts = re.findall(rb"mesg=(\d+)", counter.read_bytes())
+    return int(counts[-1]) if counts else 0
 
 
 def bare_loop(port: int, count: int) -> float:
@@ -71,7 +87,7 @@ def bare_loop(port: int, count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-def start_cluster(port: int, db_name: str, queue_name: str, log: Path) -> subprocess.Popen:
+def start_cluster(port: int, db_name: str, queue_name: str, log: Path, **extra_env: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "core.settings_cluster_test",
@@ -80,6 +96,7 @@ def start_cluster(port: int, db_name: str, queue_name: str, log: Path) -> subpro
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(port),
         "DEFAULT_FROM_EMAIL": FROM,
+        **extra_env,
     }
     with log.open("wb") as output:
         return subprocess.Popen(
@@ -119,7 +136,7 @@ def stop_group(process: subprocess.Popen, deadline: float = 20) -> None:
     process.wait(timeout=20)
 
 
-def main(count: int) -> int:
+def main(count: int, clusters: int) -> int:
     if not Path(SMTP_SINK).exists():
         print("smtp-sink is missing: install Postfix's tools with `apt-get install -y postfix` (run as root).")
         return 2
@@ -131,8 +148,11 @@ def main(count: int) -> int:
         return 2
 
     port = free_port()
-    sink = start_sink(port)
-    cluster = None
+    var = BASE_DIR / "var"
+    var.mkdir(exist_ok=True)
+    counter = var / "bench-send-throughput-sink.out"
+    sink = start_sink(port, counter)
+    processes: dict[str, subprocess.Popen] = {}
     try:
         with test_database() as connection:
             from django.conf import settings
@@ -168,42 +188,94 @@ def main(count: int) -> int:
                 batch_size=5000,
             )
 
-            log = BASE_DIR / "var" / "bench-send-throughput-qcluster.log"
-            log.parent.mkdir(exist_ok=True)
-            cluster = start_cluster(port, connection.settings_dict["NAME"], settings.Q_CLUSTER["name"], log)
-            time.sleep(5)  # the cluster's start-up is not part of sending
+            workers = settings.Q_CLUSTER_WORKERS
+            # Several clusters: the run fans out into a task for every worker of every cluster,
+            # and each task hands the rest on after a few seconds to whichever cluster is free.
+            extra = (
+                {"MAILING_RUN_WORKERS": str(workers * clusters), "MAILING_TASK_SECONDS": "2"} if clusters > 1 else {}
+            )
+            logs = {}
+            for n in range(1, clusters + 1):
+                name = f"bench-{n}" if clusters > 1 else settings.Q_NODE_NAME
+                logs[name] = var / f"bench-send-throughput-qcluster-{n}.log"
+                processes[name] = start_cluster(
+                    port,
+                    connection.settings_dict["NAME"],
+                    settings.Q_CLUSTER["name"],
+                    logs[name],
+                    Q_NODE_NAME=name,
+                    **extra,
+                )
+            time.sleep(5)  # the clusters' start-up is not part of sending
+            received_before = sink_messages(counter)
 
             started = time.perf_counter()
             Mailing.objects.filter(pk=mailing.pk).update(start_at=now, next_run_at=now)
-            (run,) = delivery.run_due_mailings(enqueue=queue.enqueue_run)
-            sent = 0
+            (run,) = delivery.run_due_mailings(
+                enqueue=lambda run_id: queue.enqueue_run(run_id, workers=workers * clusters)
+            )
+            # Polled with a cheap indexed look-up (counting 100,000 rows five times a second would
+            # take CPU from the workers); every row is counted once at the end.
+            unsettled = DeliveryAttempt.objects.filter(
+                run=run, status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.DEFERRED]
+            )
             deadline = time.monotonic() + max(120, count / 50)
-            while sent < count:
-                if time.monotonic() > deadline or cluster.poll() is not None:
-                    print(f"gave up: {sent:,} of {count:,} sent; see {log}")
+            while unsettled.exists():
+                if time.monotonic() > deadline or any(p.poll() is not None for p in processes.values()):
+                    sent = DeliveryAttempt.objects.filter(run=run, status=DeliveryStatus.SENT).count()
+                    print(f"gave up: {sent:,} of {count:,} sent; see {', '.join(map(str, logs.values()))}")
                     return 1
-                time.sleep(0.2)
-                sent = DeliveryAttempt.objects.filter(run=run, status=DeliveryStatus.SENT).count()
+                time.sleep(0.1)
             elapsed = time.perf_counter() - started
+            sent = DeliveryAttempt.objects.filter(run=run, status=DeliveryStatus.SENT).count()
+            if sent != count:
+                print(f"only {sent:,} of {count:,} rows SENT; see {', '.join(map(str, logs.values()))}")
+                return 1
             engine = count / elapsed
-            peak, processes = group_peak_rss_mib(cluster.pid)
+            peaks = {name: group_peak_rss_mib(process.pid) for name, process in processes.items()}
+            time.sleep(0.5)  # the sink's counter is written at each message's end
+            received = sink_messages(counter) - received_before
 
             replies = DeliveryAttempt.objects.filter(run=run).values_list("smtp_code", "server_response").distinct()
-            print(
-                f"end to end: {count:,} recipients through a real cluster ({settings.Q_CLUSTER_WORKERS} workers), "
-                f"PostgreSQL and Redis, every row SENT with the server's reply {sorted(set(replies))[:3]}: "
-                f"{elapsed:.2f} s, {engine:,.0f} e-mails/s"
+            where = (
+                f"{clusters} clusters x {workers} workers" if clusters > 1 else f"a real cluster ({workers} workers)"
             )
-            print(f"ratio end to end / bare loop: {engine / bare:.2f}x (goal >= 2x)")
-            print(f"cluster peak RSS: {peak:.0f} MiB (the largest of its {processes} processes)")
-            # Stopped before the test database is dropped: its workers hold connections to it.
-            stop_group(cluster)
+            print(
+                f"end to end: {count:,} recipients through {where}, PostgreSQL and Redis, every row SENT with the "
+                f"server's reply {sorted(set(replies))[:3]}: {elapsed:.2f} s, {engine:,.0f} e-mails/s"
+            )
+            print(f"ratio end to end / bare loop: {engine / bare:.2f}x (goal >= 3.5x)")
+            print(f"the sink received {received:,} messages for {count:,} recipients (each once: {received == count})")
+            for name, (peak, count_processes) in peaks.items():
+                print(f"cluster {name} peak RSS: {peak:.0f} MiB (the largest of its {count_processes} processes)")
+            if clusters > 1:
+                split = DeliveryAttempt.objects.filter(run=run).values_list("sent_by_cluster", "sent_by_worker")
+                by_cluster: dict[str, set] = {}
+                rows: dict[str, int] = {}
+                for cluster, worker in split.iterator():
+                    by_cluster.setdefault(cluster, set()).add(worker)
+                    rows[cluster] = rows.get(cluster, 0) + 1
+                print(
+                    "split between the clusters: "
+                    + ", ".join(
+                        f"{name} {rows.get(name, 0):,} rows ({rows.get(name, 0) / count:.0%}, "
+                        f"{len(by_cluster.get(name, ()))} workers)"
+                        for name in processes
+                    )
+                )
+            # Stopped before the test database is dropped: their workers hold connections to it.
+            for process in processes.values():
+                stop_group(process)
     finally:
-        if cluster is not None:
-            stop_group(cluster)
+        for process in processes.values():
+            stop_group(process)
         stop_group(sink, deadline=5)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("recipients", nargs="?", type=int, default=10_000, help="recipients of the run (10,000)")
+    parser.add_argument("--clusters", type=int, default=1, help="qcluster processes sharing the run (1)")
+    arguments = parser.parse_args()
+    sys.exit(main(arguments.recipients, max(1, arguments.clusters)))

@@ -6,6 +6,7 @@ Every variable read here is listed in the README.
 """
 
 import os
+import socket
 from pathlib import Path
 
 import dj_database_url
@@ -153,9 +154,17 @@ else:
 # that downtime does not replay every missed schedule slot.
 Q_CLUSTER_WORKERS = env_int("Q_WORKERS", 2)
 Q_CLUSTER_TIMEOUT = env_int("Q_TIMEOUT", 600)
+# Every qcluster of one installation shares Q_CLUSTER_NAME: django-q2 takes it for the queue (the
+# Redis list or the ORM queue's key) and for the salt that signs tasks, so clusters with different
+# names could neither take each other's tasks nor read them. Each cluster has its own name in
+# Q_NODE_NAME instead (one per machine), which the delivery log records on every row it sends.
+Q_NODE_NAME = env_str("Q_NODE_NAME") or socket.gethostname()
 Q_CLUSTER = {
     "name": env_str("Q_CLUSTER_NAME", "mailing"),
     "workers": Q_CLUSTER_WORKERS,
+    # Tasks a cluster takes from the shared queue ahead of its free workers: few, so that a task
+    # waits in the queue for any cluster that is free rather than behind this one's busy workers.
+    "queue_limit": Q_CLUSTER_WORKERS,
     "timeout": Q_CLUSTER_TIMEOUT,
     "retry": Q_CLUSTER_TIMEOUT + 60,
     "max_attempts": 3,

@@ -195,6 +195,20 @@ class DeliveryAttempt(TimeStampedModel):
     smtp_code = models.PositiveSmallIntegerField(null=True, blank=True, help_text="The mail server's last reply code.")
     server_response = models.TextField(blank=True, help_text="The mail server's last reply, or the error.")
     message_id = models.CharField(max_length=255, blank=True, help_text="The Message-ID header of the last send.")
+    sent_by_cluster = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The cluster (its Q_NODE_NAME) that made the last attempt.",
+    )
+    sent_by_worker = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The worker process (host:pid) that made the last attempt.",
+    )
 
     class Meta:
         ordering = ["-id"]

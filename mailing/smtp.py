@@ -9,6 +9,7 @@ import contextlib
 import smtplib
 import socket
 import ssl
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -146,18 +147,91 @@ class Session:
         except (OSError, smtplib.SMTPException, ValueError, UnicodeError) as error:
             result = Result(Outcome.DEFERRED, None, _describe(error, self.config.timeout), connection_lost=True)
         if result.connection_lost:
-            # No QUIT: a server that stopped answering would make us wait out the timeout again.
-            self.alive = False
-            _close_quietly(self._smtp)
+            self._lose()
         return result
 
-    def _transaction(self, sender: str, recipient: str, data: bytes) -> Result:
-        if any(char in address for address in (sender, recipient) for char in "\r\n<>"):
-            # Addresses are validated on the way in; this keeps a bad one from ever writing an
-            # SMTP command of its own.
-            return Result(Outcome.FAILED, None, "Not sent: the address cannot be used in SMTP.")
+    def send_all(self, sender: str, messages: Sequence[tuple[str, bytes]]) -> Iterator[tuple[int, Result]]:
+        """Send `(recipient, data)` messages in order, yielding `(index, result)` as each is settled.
+
+        With PIPELINING, the data of one message goes in the same write as the next message's
+        MAIL, RCPT and DATA (RFC 2920 lets the content open a group): one round trip a message.
+        Each message is settled by its own replies. When the session is lost, the generator
+        stops: a message that was not yielded never reached the point where the server could
+        take it (at most its envelope was written after the previous one's data), and may be
+        sent again on a new session.
+        """
+        if not self.pipelining:
+            for index, (recipient, data) in enumerate(messages):
+                if not self.alive:
+                    return
+                yield index, self.send(sender, recipient, data)
+            return
         smtp = self._smtp
-        envelope = f"MAIL FROM:<{sender}>\r\nRCPT TO:<{recipient}>\r\n".encode()
+        pending: tuple[int, bytes] | None = None  # its DATA got 354; its content goes out next
+        in_flight = -1
+        try:
+            for index, (recipient, data) in enumerate(messages):
+                if _unusable(sender, recipient):
+                    yield index, UNUSABLE_ADDRESS
+                    continue
+                # A failure is the pending message's while its reply is awaited, else this one's:
+                # each pass settles at least one message.
+                in_flight = pending[0] if pending is not None else index
+                content = pending[1] + b".\r\n" if pending is not None else b""
+                smtp.send(content + _envelope(sender, recipient) + b"DATA\r\n")
+                if pending is not None:
+                    result = classify(*smtp.getreply())
+                    pending = None
+                    yield in_flight, result
+                    if result.connection_lost:
+                        self._lose()
+                        return
+                in_flight = index
+                replies = [smtp.getreply(), smtp.getreply(), smtp.getreply()]
+                result = self._refused(replies)
+                if result is None:
+                    pending = (index, data)
+                    continue
+                yield index, result
+                if result.connection_lost:
+                    self._lose()
+                    return
+            if pending is not None:
+                in_flight = pending[0]
+                smtp.send(pending[1] + b".\r\n")
+                pending = None
+                result = classify(*smtp.getreply())
+                yield in_flight, result
+                if result.connection_lost:
+                    self._lose()
+        except (OSError, smtplib.SMTPException, ValueError, UnicodeError) as error:
+            self._lose()
+            if in_flight >= 0:
+                yield (
+                    in_flight,
+                    Result(Outcome.DEFERRED, None, _describe(error, self.config.timeout), connection_lost=True),
+                )
+
+    def _lose(self) -> None:
+        # No QUIT: a server that stopped answering would make us wait out the timeout again.
+        self.alive = False
+        _close_quietly(self._smtp)
+
+    def _refused(self, replies: list) -> Result | None:
+        """None when MAIL, RCPT and DATA were accepted; else the transaction's result, ended."""
+        for code, text in replies[:2]:
+            if not 200 <= code < 300:
+                return self._abandon(replies, classify(code, text))
+        code, text = replies[2]
+        if code != 354:
+            return self._abandon(replies, classify(code, text))
+        return None
+
+    def _transaction(self, sender: str, recipient: str, data: bytes) -> Result:
+        if _unusable(sender, recipient):
+            return UNUSABLE_ADDRESS
+        smtp = self._smtp
+        envelope = _envelope(sender, recipient)
         if self.pipelining:
             # RFC 2920: MAIL, RCPT and DATA go in one write; the replies come back in order.
             smtp.send(envelope + b"DATA\r\n")
@@ -173,12 +247,9 @@ class Session:
                 smtp.send(b"DATA\r\n")
                 replies.append(smtp.getreply())
 
-        for code, text in replies[:2]:
-            if not 200 <= code < 300:
-                return self._abandon(replies, classify(code, text))
-        code, text = replies[2]
-        if code != 354:
-            return self._abandon(replies, classify(code, text))
+        refused = self._refused(replies)
+        if refused is not None:
+            return refused
         smtp.send(data + b".\r\n")
         return classify(*smtp.getreply())
 
@@ -198,6 +269,19 @@ class Session:
     def close(self) -> None:
         self.alive = False
         _close_quietly(self._smtp, quit=True)
+
+
+def _unusable(sender: str, recipient: str) -> bool:
+    # Addresses are validated on the way in; this keeps a bad one from ever writing an SMTP
+    # command of its own.
+    return any(char in address for address in (sender, recipient) for char in "\r\n<>")
+
+
+UNUSABLE_ADDRESS = Result(Outcome.FAILED, None, "Not sent: the address cannot be used in SMTP.")
+
+
+def _envelope(sender: str, recipient: str) -> bytes:
+    return f"MAIL FROM:<{sender}>\r\nRCPT TO:<{recipient}>\r\n".encode()
 
 
 def _close_quietly(smtp: smtplib.SMTP | None, quit: bool = False) -> None:

@@ -89,6 +89,17 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+class Sender(NamedTuple):
+    """Who makes an attempt, as the delivery log records it: the cluster and its worker process."""
+
+    cluster: str
+    worker: str
+
+    @classmethod
+    def current(cls) -> "Sender":
+        return cls(settings.Q_NODE_NAME[:100], f"{socket.gethostname()}:{os.getpid()}"[:100])
+
+
 # --- Who may send -----------------------------------------------------------------------------
 
 # A disabled mailing, or one whose owner is blocked or deactivated, sends nothing.
@@ -378,20 +389,25 @@ class Settlement(NamedTuple):
     smtp_code: int | None
     server_response: str
     message_id: str
+    sent_by_cluster: str
+    sent_by_worker: str
 
 
 _SETTLE_PG = """
 UPDATE {table} AS d SET status = v.status, attempts = v.attempts, last_attempt_at = v.last_attempt_at,
        next_attempt_at = v.next_attempt_at, smtp_code = v.smtp_code, server_response = v.server_response,
-       message_id = v.message_id, lease_until = NULL, lease_token = '', updated_at = %s
+       message_id = v.message_id, sent_by_cluster = v.sent_by_cluster, sent_by_worker = v.sent_by_worker,
+       lease_until = NULL, lease_token = '', updated_at = %s
 FROM (VALUES {values})
-     AS v(id, status, attempts, last_attempt_at, next_attempt_at, smtp_code, server_response, message_id)
+     AS v(id, status, attempts, last_attempt_at, next_attempt_at, smtp_code, server_response, message_id,
+          sent_by_cluster, sent_by_worker)
 WHERE d.id = v.id AND d.lease_token = %s AND d.status = %s
 """
-_SETTLE_PG_ROW = "(%s, %s, %s::smallint, %s::timestamptz, %s::timestamptz, %s::smallint, %s, %s)"
+_SETTLE_PG_ROW = "(%s, %s, %s::smallint, %s::timestamptz, %s::timestamptz, %s::smallint, %s, %s, %s, %s)"
 _SETTLE_ONE = """
 UPDATE {table} SET status = %s, attempts = %s, last_attempt_at = %s, next_attempt_at = %s, smtp_code = %s,
-       server_response = %s, message_id = %s, lease_until = NULL, lease_token = '', updated_at = %s
+       server_response = %s, message_id = %s, sent_by_cluster = %s, sent_by_worker = %s, lease_until = NULL,
+       lease_token = '', updated_at = %s
 WHERE id = %s AND lease_token = %s AND status = %s
 """
 
@@ -429,6 +445,8 @@ def _settle(claim: _Claim, settlements: list[Settlement], now: datetime) -> None
                         s.smtp_code,
                         s.server_response,
                         s.message_id,
+                        s.sent_by_cluster,
+                        s.sent_by_worker,
                         adapt(now),
                         s.pk,
                         claim.token,
@@ -439,7 +457,7 @@ def _settle(claim: _Claim, settlements: list[Settlement], now: datetime) -> None
             )
 
 
-def _settled(row: tuple, result: Result, message_id: str, now: datetime, config: Config) -> Settlement:
+def _settled(row: tuple, result: Result, message_id: str, now: datetime, config: Config, sender: Sender) -> Settlement:
     pk, _client_id, _email, _name, attempts, created_at, _unsubscribed = row
     attempts += 1
     status, next_attempt_at = result.outcome.value, None
@@ -448,11 +466,13 @@ def _settled(row: tuple, result: Result, message_id: str, now: datetime, config:
             status = DeliveryStatus.FAILED
         else:
             next_attempt_at = now + retry_delay(attempts, config)
-    return Settlement(pk, status, attempts, now, next_attempt_at, result.code, result.response[:2000], message_id)
+    return Settlement(
+        pk, status, attempts, now, next_attempt_at, result.code, result.response[:2000], message_id, *sender
+    )
 
 
 def _skipped(row: tuple, reason: str) -> Settlement:
-    return Settlement(row[0], DeliveryStatus.SKIPPED, row[4], None, None, None, reason, "")
+    return Settlement(row[0], DeliveryStatus.SKIPPED, row[4], None, None, None, reason, "", "", "")
 
 
 def _take_run(run_id: int, now: datetime, config: Config, worker: str) -> str:
@@ -602,24 +622,30 @@ def _process(run_id, clock, worker, server, on_batch, handover, result) -> None:
 
 
 def _send_batch(run, prepared, claim, session, server, clock, config, worker, result):
-    """Send one claimed batch on one session (reopened when the server drops it); settle it."""
+    """Send one claimed batch on one session (reopened when the server drops it); settle it.
+
+    The batch's messages are rendered first, then pipelined; each row is settled by its own
+    replies. A message the lost session never offered to the server goes out on the next one.
+    """
     settled: list[Settlement] = []
     counts: Counter = Counter()
-    renew_at = clock() + config.lease / 3
-    for index, row in enumerate(claim.rows):
+    sender = Sender.current()
+    now = clock()
+    to_send: list[tuple[tuple, str, bytes]] = []
+    for row in claim.rows:
         pk, client_id, email, name, _attempts, _created, unsubscribed_at = row
-        now = clock()
-        if now >= renew_at:
-            _renew(run.pk, claim, now, config, worker)
-            renew_at = now + config.lease / 3
         if client_id is None:
             settled.append(_skipped(row, "Not sent: the client was deleted."))
             counts["skipped"] += 1
-            continue
-        if unsubscribed_at is not None:
+        elif unsubscribed_at is not None:
             settled.append(_skipped(row, "Not sent: the client has unsubscribed."))
             counts["skipped"] += 1
-            continue
+        else:
+            message_id = prepared.message_id(run_id=run.pk, attempt_id=pk)
+            data = prepared.render(email=email, name=name, client_id=client_id, message_id=message_id, now=now)
+            to_send.append((row, message_id, data))
+    renew_at = now + config.lease / 3
+    while to_send:
         if session is None or not session.alive:
             try:
                 session = Session.open(server)
@@ -628,16 +654,22 @@ def _send_batch(run, prepared, claim, session, server, clock, config, worker, re
                 session = None
                 result.connection_failures += 1
                 _settle(claim, settled, clock())
-                _release(claim, [r[0] for r in claim.rows[index:]], clock())
+                _release(claim, [row[0] for row, _, _ in to_send], clock())
                 _connection_failed(run.pk, error, clock(), config)
                 _count(result, counts)
                 return None
-        message_id = prepared.message_id(run_id=run.pk, attempt_id=pk)
-        data = prepared.render(email=email, name=name, client_id=client_id, message_id=message_id, now=now)
-        outcome = session.send(prepared.envelope_from, email, data)
-        attempt = _settled(row, outcome, message_id, clock(), config)
-        settled.append(attempt)
-        counts[attempt.status.lower()] += 1
+        done: set[int] = set()
+        for index, outcome in session.send_all(prepared.envelope_from, [(row[2], data) for row, _, data in to_send]):
+            row, message_id, _ = to_send[index]
+            now = clock()
+            attempt = _settled(row, outcome, message_id, now, config, sender)
+            settled.append(attempt)
+            counts[attempt.status.lower()] += 1
+            done.add(index)
+            if now >= renew_at:
+                _renew(run.pk, claim, now, config, worker)
+                renew_at = now + config.lease / 3
+        to_send = [item for index, item in enumerate(to_send) if index not in done]
     _settle(claim, settled, clock())
     _count(result, counts)
     return session

@@ -35,6 +35,7 @@ class Behaviour:
     rcpt_replies: dict[str, str] = field(default_factory=dict)  # per recipient, instead of 250
     data_replies: dict[str, str] = field(default_factory=dict)  # per recipient, after the data
     drop_in_data: bool = False  # read one line of the data, then close the connection
+    drop_in_data_for: set[str] = field(default_factory=set)  # the same, for these recipients only
     pipelining: bool = False  # advertise PIPELINING (RFC 2920)
 
 
@@ -102,7 +103,9 @@ class _MisbehavingSMTP(SMTP):
         await super()._handle_client()
 
     async def smtp_DATA(self, arg):
-        if self.test_server.behaviour.drop_in_data and self.envelope.rcpt_tos:
+        behaviour = self.test_server.behaviour
+        drop = behaviour.drop_in_data or set(self.envelope.rcpt_tos) & behaviour.drop_in_data_for
+        if drop and self.envelope.rcpt_tos:
             await self.push("354 End data with <CR><LF>.<CR><LF>")
             await self._reader.readuntil(b"\r\n")
             self.transport.close()

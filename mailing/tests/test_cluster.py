@@ -33,7 +33,7 @@ BATCH = 50
 WORKERS = 2
 
 
-def start_cluster(server: SmtpServer, log: Path) -> subprocess.Popen:
+def start_cluster(server: SmtpServer, log: Path, **extra_env: str) -> subprocess.Popen:
     from django.conf import settings
 
     env = {
@@ -48,6 +48,7 @@ def start_cluster(server: SmtpServer, log: Path) -> subprocess.Popen:
         "MAILING_BATCH_SIZE": str(BATCH),
         "MAILING_LEASE_SECONDS": "5",
         "MAILING_RUN_WORKERS": str(WORKERS),
+        **extra_env,
     }
     with log.open("ab") as output:
         return subprocess.Popen(

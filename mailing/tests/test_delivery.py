@@ -103,6 +103,38 @@ def test_each_kind_of_refusal_is_logged_and_only_accepted_mail_is_kept(owner, cl
     assert run.status == RunStatus.RUNNING  # retries are pending
 
 
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_a_batch_that_fails_half_way_settles_each_row_by_its_own_reply(owner, clock, smtp_server, pipelining):
+    # given: ten recipients in one batch; the server refuses the 3rd's data, and hangs up in the
+    # middle of the 6th's (with PIPELINING the 7th's envelope is already on the wire by then)
+    smtp_server.behaviour.pipelining = pipelining
+    smtp_server.behaviour.data_replies = {"r2@example.org": "554 5.7.1 Message rejected"}
+    smtp_server.behaviour.drop_in_data_for = {"r5@example.org"}
+    emails = [f"r{n}@example.org" for n in range(10)]
+    _, run = make_run(owner, clock, emails)
+
+    # when
+    result = process(run, clock)
+
+    # then: each row holds the reply to its own message: the queue id the server gave it, the
+    # refusal, the hang-up; the rest went out once on a new connection
+    queue_ids = {received.rcpt_tos[0]: received.queue_id for received in smtp_server.messages}
+    sent = [email for email in emails if email not in ("r2@example.org", "r5@example.org")]
+    assert smtp_server.recipients() == sent
+    assert (result.sent, result.deferred, result.failed, result.stopped) == (8, 1, 1, "done")
+    assert rows(run) == {
+        **{email: (DeliveryStatus.SENT, 1, 250, f"250 2.0.0 Ok: queued as {queue_ids[email]}") for email in sent},
+        "r2@example.org": (DeliveryStatus.FAILED, 1, 554, "554 5.7.1 Message rejected"),
+        "r5@example.org": (
+            DeliveryStatus.DEFERRED,
+            1,
+            None,
+            "The mail server closed the connection (Connection unexpectedly closed).",
+        ),
+    }
+    assert [queue_ids[email] for email in sent] == [f"Q{n:05d}" for n in range(1, 9)]
+
+
 def test_a_deferred_row_is_retried_with_growing_delays_then_fails(owner, clock, smtp_server):
     # given
     smtp_server.behaviour.rcpt_replies = {"busy@example.org": "451 4.2.1 Mailbox busy"}
