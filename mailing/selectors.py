@@ -117,6 +117,17 @@ def delivery_attempt_list(*, viewer, base: QuerySet[DeliveryAttempt] | None = No
     return queryset.filter(run__mailing__owner_id=viewer.pk)
 
 
+def delivery_log(*, viewer) -> QuerySet[DeliveryAttempt]:
+    """The viewer's delivery log: newest run first, a run's rows newest first.
+
+    A run's rows are inserted together when it is created, so this is the order of creation; and
+    unlike `-id` alone it follows the indexes from a mailing to its runs and from a run to its
+    rows, so that a page of one mailing's log reads that page, however sparse the mailing's rows
+    are among everyone's (keyset pagination compares the (run, id) pair).
+    """
+    return delivery_attempt_list(viewer=viewer).order_by("-run_id", "-id")
+
+
 def run_get(*, viewer, pk) -> MailingRun | None:
     return _get(run_list(viewer=viewer), pk)
 
