@@ -7,7 +7,19 @@ message no mailing sends). *Owned* rows (`*_owned_list`, `*_get_owned`) are the 
 write may find: the viewer's own, whatever their role.
 """
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from mailing.models import Client, DeliveryAttempt, DeliveryStatus, Mailing, MailingRun, MailingStatus, Message
@@ -117,21 +129,43 @@ def delivery_attempt_list(*, viewer, base: QuerySet[DeliveryAttempt] | None = No
     return queryset.filter(run__mailing__owner_id=viewer.pk)
 
 
+def delivery_log(*, viewer) -> QuerySet[DeliveryAttempt]:
+    """The viewer's delivery log: newest run first, a run's rows newest first.
+
+    A run's rows are inserted together when it is created, so this is the order of creation; and
+    unlike `-id` alone it follows the indexes from a mailing to its runs and from a run to its
+    rows, so that a page of one mailing's log reads that page, however sparse the mailing's rows
+    are among everyone's (keyset pagination compares the (run, id) pair).
+    """
+    # The run as an expression, not the foreign key's column: strawberry-django's cursor reads an
+    # ordering column by its output field's name, which for a foreign key is the target's "id",
+    # and would compare the row's id where the run's is meant.
+    run = ExpressionWrapper(F("run_id"), output_field=BigIntegerField())
+    return delivery_attempt_list(viewer=viewer).order_by(run.desc(), "-id")
+
+
 def run_get(*, viewer, pk) -> MailingRun | None:
     return _get(run_list(viewer=viewer), pk)
 
 
-# A mailing's delivery counts, as annotations: one aggregate in the query that lists mailings.
-_ATTEMPT_STATUS = "runs__attempts__status"
+# A mailing's delivery counts, as annotations: a correlated COUNT each, so that a page of
+# mailings counts the rows of that page's mailings only (through the run and the (run, status)
+# index), where a JOIN and GROUP BY would aggregate every row of every mailing before the LIMIT.
+def _attempt_count(*statuses: str):
+    rows = DeliveryAttempt.objects.filter(run__mailing_id=OuterRef("pk"))
+    if statuses:
+        rows = rows.filter(status__in=statuses)
+    rows = rows.order_by().values("run__mailing_id").annotate(count=Count("pk")).values("count")
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
 MAILING_STATS = {
-    "stats_total": Count("runs__attempts"),
-    "stats_sent": Count("runs__attempts", filter=Q(**{_ATTEMPT_STATUS: DeliveryStatus.SENT})),
-    "stats_deferred": Count("runs__attempts", filter=Q(**{_ATTEMPT_STATUS: DeliveryStatus.DEFERRED})),
-    "stats_failed": Count("runs__attempts", filter=Q(**{_ATTEMPT_STATUS: DeliveryStatus.FAILED})),
-    "stats_skipped": Count("runs__attempts", filter=Q(**{_ATTEMPT_STATUS: DeliveryStatus.SKIPPED})),
-    "stats_pending": Count(
-        "runs__attempts", filter=Q(**{f"{_ATTEMPT_STATUS}__in": [DeliveryStatus.QUEUED, DeliveryStatus.SENDING]})
-    ),
+    "stats_total": _attempt_count(),
+    "stats_sent": _attempt_count(DeliveryStatus.SENT),
+    "stats_deferred": _attempt_count(DeliveryStatus.DEFERRED),
+    "stats_failed": _attempt_count(DeliveryStatus.FAILED),
+    "stats_skipped": _attempt_count(DeliveryStatus.SKIPPED),
+    "stats_pending": _attempt_count(DeliveryStatus.QUEUED, DeliveryStatus.SENDING),
 }
 
 
@@ -140,7 +174,7 @@ def mailing_stats(*, mailing: Mailing) -> dict[str, int]:
     if all(hasattr(mailing, name) for name in MAILING_STATS):
         values = {name: getattr(mailing, name) for name in MAILING_STATS}
     else:
-        values = Mailing.objects.filter(pk=mailing.pk).aggregate(**MAILING_STATS)
+        values = Mailing.objects.filter(pk=mailing.pk).values(**MAILING_STATS).get()
     return {name.removeprefix("stats_"): value or 0 for name, value in values.items()}
 
 

@@ -282,9 +282,10 @@ def test_delivery_attempts_runs_a_fixed_number_of_queries(gql, owner, django_ass
     emails = [f"c{n}@example.org" for n in range(rows)]
     make_run(owner, emails, [DeliveryStatus.SENT] * rows)
 
-    # when / then: the session, the user, one page of rows with its total, then their clients,
-    # runs and mailings, each fetched once through the owner's selector
-    with gql.login(owner), django_assert_num_queries(6):
+    # when / then: the session, the user, one page of rows, their total (a COUNT of its own, so
+    # that the page stays a LIMIT read), then their clients, runs and mailings, each fetched once
+    # through the owner's selector
+    with gql.login(owner), django_assert_num_queries(7):
         result = gql.query(ATTEMPTS, {"first": 50}).data["deliveryAttempts"]
     assert result["totalCount"] == rows
 
@@ -376,3 +377,73 @@ def test_delivery_attempts_of_another_owner_are_invisible_even_by_node(gql, owne
 
     # then
     assert (attempt, mailing_run, listed["totalCount"]) == (None, None, 0)
+
+
+PAGE = """
+query($filters: DeliveryAttemptFilter, $first: Int, $after: String) {
+  deliveryAttempts(filters: $filters, first: $first, after: $after) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage endCursor }
+    edges { cursor node { email status } }
+  }
+}"""
+
+
+@pytest.mark.django_db
+def test_delivery_attempts_pages_by_keyset_newest_run_first(gql, owner, other_owner):
+    # given: another owner's run first (so that row ids and run ids differ), then two runs of one
+    # mailing, three recipients each, and a row of another mailing
+    make_run(other_owner, [f"x{n}@example.org" for n in range(10)], [DeliveryStatus.SENT] * 10)
+    emails = ["ann@example.org", "bob@example.org", "cat@example.org"]
+    first = make_run(owner, emails, [DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SENT])
+    second = make_run(
+        owner,
+        emails,
+        [DeliveryStatus.SENT, DeliveryStatus.SENT, DeliveryStatus.DEFERRED],
+        mailing=first.mailing,
+        scheduled_for=first.scheduled_for + timedelta(days=1),
+    )
+    make_run(owner, ["dan@example.org"], [DeliveryStatus.SENT])
+    filters = {"mailing": gid("Mailing", first.mailing_id), "status": "SENT"}
+
+    def page(after=None):
+        with gql.login(owner):
+            return gql.query(PAGE, {"filters": filters, "first": 2, "after": after}).data["deliveryAttempts"]
+
+    # when
+    one = page()
+    two = page(one["pageInfo"]["endCursor"])
+    # a row added later to the older run (a larger id than the cursor's row) sorts by its run
+    DeliveryAttempt.objects.create(run=first, email="new@example.org", status=DeliveryStatus.SENT, attempts=1)
+    again = page(one["pageInfo"]["endCursor"])
+
+    # then
+    assert [(e["node"]["email"]) for e in one["edges"]] == ["bob@example.org", "ann@example.org"]
+    assert (one["totalCount"], one["pageInfo"]["hasNextPage"]) == (4, True)
+    assert [(e["node"]["email"]) for e in two["edges"]] == ["cat@example.org", "ann@example.org"]
+    assert (two["totalCount"], two["pageInfo"]["hasNextPage"]) == (4, False)
+    assert two["pageInfo"]["endCursor"] == two["edges"][-1]["cursor"]
+    assert [(e["node"]["email"]) for e in again["edges"]] == ["new@example.org", "cat@example.org"]
+    assert again["totalCount"] == 5
+    assert second.pk > first.pk
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("runs", [1, 12])
+def test_a_mailings_stats_by_node_run_a_fixed_number_of_queries(gql, owner, django_assert_num_queries, runs):
+    # given
+    first = make_run(owner, ["a@example.org", "b@example.org"], [DeliveryStatus.SENT, DeliveryStatus.FAILED])
+    for n in range(1, runs):
+        make_run(
+            owner,
+            ["a@example.org", "b@example.org"],
+            [DeliveryStatus.SENT, DeliveryStatus.QUEUED],
+            mailing=first.mailing,
+            scheduled_for=first.scheduled_for + timedelta(days=n),
+        )
+    query = "query($id: ID!) { node(id: $id) { ... on Mailing { stats { total sent failed pending } } } }"
+
+    # when / then: the session, the user, and the mailing with its counts in one statement
+    with gql.login(owner), django_assert_num_queries(3):
+        result = gql.query(query, {"id": gid("Mailing", first.mailing_id)}).data["node"]
+    assert result == {"stats": {"total": 2 * runs, "sent": runs, "failed": 1, "pending": runs - 1}}

@@ -1,0 +1,172 @@
+"""API latency at a million delivery rows, beside the equivalent raw ORM fetch.
+
+    DATABASE_URL=postgres://... [REDIS_URL=redis://...] .venv/bin/python bench/api_latency.py [REQUESTS]
+
+Seeds a throw-away PostgreSQL test database with `seed_scale.seed()` (1,000 owners, 100,000
+clients, 2,000 mailings, 1,000,000 delivery rows), then times each request REQUESTS times (200)
+through the whole stack (Django's test Client: middleware, session, GraphQL view, strawberry,
+the optimizer) and, beside it, the ORM fetch that reads the same rows and figures directly.
+Prints p50 and p95 of each, the ratio of the p50s and the SQL statements of one request.
+Goal: every p50 under 50 ms and within 3x of its raw fetch; the deep page as fast as the first.
+"""
+
+import base64
+import json
+import statistics
+import sys
+import time
+
+from _django import test_database
+from seed_scale import seed
+
+GOAL_MS = 50
+GOAL_RATIO = 3
+
+MAILINGS = """{ mailings(first: 100) { totalCount pageInfo { hasNextPage endCursor }
+  edges { node { id status periodicity startAt endAt nextRunAt clientCount
+    message { id subject }
+    stats { total sent deferred failed skipped pending } } } } }"""
+
+ATTEMPTS = """query($filters: DeliveryAttemptFilter, $after: String) {
+  deliveryAttempts(first: 100, filters: $filters, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { node { id email status attempts lastAttemptAt smtpCode serverResponse messageId
+      client { id email } run { id scheduledFor status } } } } }"""
+
+STATS = """query($id: ID!) {
+  node(id: $id) { ... on Mailing { id stats { total sent deferred failed skipped pending } } } }"""
+
+HOME = "{ homeStats { mailingsTotal mailingsActive uniqueClients } }"
+
+
+def gid(type_name: str, pk) -> str:
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def keyset_cursor(*values) -> str:
+    # strawberry-django's cursor: the row's ordering values (here run and id), as strings.
+    payload = json.dumps([str(value) for value in values], separators=(",", ":"))
+    return base64.b64encode(f"orderedcursor:{payload}".encode()).decode()
+
+
+def timed(call, runs: int) -> tuple[float, float]:
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    return statistics.median(timings), timings[max(0, int(len(timings) * 0.95) - 1)]
+
+
+def main(runs: int) -> None:
+    with test_database() as connection:
+        from django.core.cache import cache, caches
+        from django.test import Client
+        from django.test.utils import CaptureQueriesContext
+
+        from accounts.models import User
+        from mailing import selectors
+        from mailing.models import DeliveryAttempt, DeliveryStatus, Mailing
+        from mailing.stats import _compute, mailing_stats
+
+        print(f"database: {connection.vendor}, cache: {caches['default'].__class__.__name__}")
+        seeded = seed(connection)
+        print(
+            f"seed: {seeded.clients:,} clients, {seeded.mailings:,} mailings, {seeded.attempts:,} delivery rows "
+            f"in {seeded.seconds:.1f} s"
+        )
+        owner = User.objects.get(pk=seeded.owner_id)
+        manager = User.objects.get(pk=seeded.manager_id)
+        heavy = seeded.heavy_mailing_id
+        as_owner, as_manager = Client(), Client()
+        as_owner.force_login(owner)
+        as_manager.force_login(manager)
+
+        def graphql(browser, query, variables=None):
+            def call():
+                response = browser.post(
+                    "/graphql/", {"query": query, "variables": variables or {}}, content_type="application/json"
+                )
+                body = response.json()
+                assert response.status_code == 200, response.status_code
+                assert "errors" not in body, body
+                return body["data"]
+
+            return call
+
+        sent_rows = selectors.delivery_log(viewer=owner).filter(run__mailing_id=heavy, status=DeliveryStatus.SENT)
+        deep_row = sent_rows.values_list("run_id", "id")[80_000]
+        deep_after = keyset_cursor(*deep_row)
+        first_filters = {"mailing": gid("Mailing", heavy), "status": "SENT"}
+
+        def raw_mailings():
+            page = list(
+                selectors.mailing_list(viewer=manager)
+                .select_related("message")
+                .annotate(**selectors.MAILING_STATS, client_count=selectors.mailing_client_count())[:100]
+            )
+            return page, selectors.mailing_list(viewer=manager).count()
+
+        def raw_attempts(after=None):
+            rows = sent_rows.select_related("client", "run")
+            if after is not None:
+                rows = rows.filter(run_id__lte=after[0]).exclude(run_id=after[0], id__gte=after[1])
+            return list(rows[:101]), sent_rows.count()
+
+        def raw_stats():
+            return selectors.mailing_stats(mailing=Mailing.objects.get(pk=heavy))
+
+        cases = [
+            ("mailings(first:100), manager", graphql(as_manager, MAILINGS), raw_mailings),
+            (
+                "deliveryAttempts(first:100) mailing+SENT, first page",
+                graphql(as_owner, ATTEMPTS, {"filters": first_filters}),
+                raw_attempts,
+            ),
+            (
+                "deliveryAttempts(first:100) mailing+SENT, after row 80,000",
+                graphql(as_owner, ATTEMPTS, {"filters": first_filters, "after": deep_after}),
+                lambda: raw_attempts(deep_row),
+            ),
+            (
+                "Mailing.stats (node), 100,000-row mailing",
+                graphql(as_owner, STATS, {"id": gid("Mailing", heavy)}),
+                raw_stats,
+            ),
+            ("homeStats (cached)", graphql(Client(), HOME), mailing_stats),
+        ]
+
+        # The API's answers are the raw fetch's, before anything is timed.
+        page = cases[1][1]()["deliveryAttempts"]
+        deep = cases[2][1]()["deliveryAttempts"]
+        first_raw, total = raw_attempts()
+        deep_raw, _ = raw_attempts(deep_row)
+        assert page["totalCount"] == total == deep["totalCount"], (page["totalCount"], total)
+        assert [e["node"]["id"] for e in page["edges"]] == [gid("DeliveryAttempt", r.pk) for r in first_raw[:100]]
+        assert [e["node"]["id"] for e in deep["edges"]] == [gid("DeliveryAttempt", r.pk) for r in deep_raw[:100]]
+        assert DeliveryAttempt.objects.filter(pk=deep_raw[0].pk, run__mailing_id=heavy).exists()
+        cache.clear()
+        started = time.perf_counter()
+        _compute()
+        print(f"homeStats computed (cache cold): {(time.perf_counter() - started) * 1000:.1f} ms")
+
+        print(f"{runs} requests each; p50 / p95 in ms")
+        print(f"{'request':58} {'API p50':>8} {'p95':>7} {'raw p50':>8} {'p95':>7} {'ratio':>6} {'SQL':>4}  verdict")
+        for name, api, raw in cases:
+            api()  # warm: caches, the session, the planner
+            with CaptureQueriesContext(connection) as queries:
+                api()
+            api_p50, api_p95 = timed(api, runs)
+            raw_p50, raw_p95 = timed(raw, runs)
+            ratio = api_p50 / raw_p50
+            verdict = "meets" if api_p50 < GOAL_MS and ratio <= GOAL_RATIO else "MISSES"
+            print(
+                f"{name:58} {api_p50:8.1f} {api_p95:7.1f} {raw_p50:8.1f} {raw_p95:7.1f} {ratio:5.1f}x "
+                f"{len(queries):4}  {verdict}"
+            )
+        print(f"goal: p50 < {GOAL_MS} ms and within {GOAL_RATIO}x of the raw fetch")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
