@@ -34,3 +34,9 @@ def node_from(info, global_id: relay.GlobalID, type_: type, get: Callable):
     if row is None:
         raise not_found("id", _type_name(type_))
     return row
+
+
+# Every node's id is its primary key. Declared on each type because strawberry otherwise finds
+# that out by evaluating every annotation of the type's classes for every object it serializes
+# (a third of the time of a 100-row page).
+ID_ATTR = "pk"

@@ -10,6 +10,7 @@ from accounts import models, selectors
 from graphql_schema.context import Info, viewer
 from graphql_schema.fields import annotated_field
 from graphql_schema.permissions import IsManager, IsSelfOrManager
+from graphql_schema.relay import ID_ATTR
 from mailing import selectors as mailing_selectors
 
 
@@ -51,6 +52,7 @@ class UserOrder:
     description="A user of the service. Visible to the user themselves and to managers.",
 )
 class UserType(relay.Node):
+    _id_attr = ID_ATTR
     email: str = strawberry_django.field(
         extensions=[IsSelfOrManager()], description="The login address; visible to the user and to managers only."
     )

@@ -4,6 +4,7 @@ from strawberry import auto, relay
 
 from blog import models, selectors
 from graphql_schema.context import Info, viewer
+from graphql_schema.relay import ID_ATTR
 
 
 def _absolute(info: Info, url: str) -> str:
@@ -12,6 +13,7 @@ def _absolute(info: Info, url: str) -> str:
 
 @strawberry_django.type(models.Post, name="Post", description="A published blog post.")
 class PostType(relay.Node):
+    _id_attr = ID_ATTR
     title: auto
     body: auto
     published_at: auto

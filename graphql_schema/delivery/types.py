@@ -7,6 +7,7 @@ from strawberry import auto, relay
 from graphql_schema.context import Info, viewer
 from graphql_schema.delivery.enums import DeliveryStatus, RunStatus, RunTrigger
 from graphql_schema.delivery.filters import DeliveryAttemptFilter
+from graphql_schema.relay import ID_ATTR
 from mailing import models, selectors
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ class MailingStatsType:
     models.MailingRun, name="MailingRun", description="One sending of a mailing: a slot of its schedule, or by hand."
 )
 class MailingRunType(relay.Node):
+    _id_attr = ID_ATTR
     scheduled_for: auto
     started_at: auto
     finished_at: auto
@@ -50,6 +52,7 @@ class MailingRunType(relay.Node):
     description="One recipient of one run: its status, its attempts and the mail server's last reply.",
 )
 class DeliveryAttemptType(relay.Node):
+    _id_attr = ID_ATTR
     email: auto
     client: Annotated["ClientType", strawberry.lazy(_MAILING_TYPES)] | None = strawberry_django.field(
         description="The client; null once the client is deleted."

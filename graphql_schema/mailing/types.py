@@ -16,6 +16,7 @@ from graphql_schema.mailing.filters import (
     MessageOrder,
 )
 from graphql_schema.permissions import IsSelfOrManager
+from graphql_schema.relay import ID_ATTR
 from mailing import models, selectors
 
 
@@ -23,6 +24,7 @@ from mailing import models, selectors
     models.Client, name="Client", filters=ClientFilter, ordering=ClientOrder, description="A recipient."
 )
 class ClientType(relay.Node):
+    _id_attr = ID_ATTR
     email: auto
     full_name: auto
     comment: auto
@@ -38,6 +40,7 @@ class ClientType(relay.Node):
     models.Message, name="Message", filters=MessageFilter, ordering=MessageOrder, description="What a mailing sends."
 )
 class MessageType(relay.Node):
+    _id_attr = ID_ATTR
     subject: auto
     body: auto
     html_body: auto
@@ -57,6 +60,7 @@ class MessageType(relay.Node):
     description="A message sent to clients once or repeatedly between a start and an end.",
 )
 class MailingType(relay.Node):
+    _id_attr = ID_ATTR
     message: MessageType = strawberry_django.field(
         description="The message this mailing sends (a manager reads it on any mailing)."
     )
