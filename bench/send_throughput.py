@@ -18,11 +18,9 @@ as on N machines) share the one queue and the run; it prints how the rows split 
 """
 
 import argparse
-import contextlib
 import os
 import re
 import shutil
-import signal
 import smtplib
 import socket
 import subprocess
@@ -34,6 +32,8 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from _django import test_database
+
+from core.processes import stop_process_group
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SMTP_SINK = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
@@ -124,16 +124,6 @@ def group_peak_rss_mib(pgid: int) -> tuple[float, int]:
         except (OSError, ProcessLookupError):
             continue
     return (max(peaks) if peaks else 0.0), len(peaks)
-
-
-def stop_group(process: subprocess.Popen, deadline: float = 20) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGINT)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=deadline)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=20)
 
 
 def main(count: int, clusters: int) -> int:
@@ -265,11 +255,11 @@ def main(count: int, clusters: int) -> int:
                 )
             # Stopped before the test database is dropped: their workers hold connections to it.
             for process in processes.values():
-                stop_group(process)
+                stop_process_group(process)
     finally:
         for process in processes.values():
-            stop_group(process)
-        stop_group(sink, deadline=5)
+            stop_process_group(process)
+        stop_process_group(sink, deadline=5)
     return 0
 
 

@@ -3,7 +3,6 @@
 import copy
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from django_q.models import Success
 from django_q.tasks import async_task
 
 from accounts.tests.factories import ManagerFactory
+from core.processes import stop_process_group
 
 MANAGE = str(Path(__file__).resolve().parents[2] / "manage.py")
 STATUS = "{ queueStatus { clustersAlive clusters { status workers } tasksQueued } }"
@@ -41,17 +41,6 @@ def cluster_env(settings, tmp_path):
         settings.CACHES = caches
         env.update(Q_STATS_DIR=caches["monitoring"]["LOCATION"], CACHE_KEY_PREFIX=caches["monitoring"]["KEY_PREFIX"])
     return env
-
-
-def _stop(process: subprocess.Popen) -> None:
-    # SIGTERM can hang qcluster (django-q2 issue 346): SIGINT, a deadline, then SIGKILL the group.
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 def _manage(env, *args) -> str:
@@ -106,7 +95,7 @@ def test_a_running_cluster_is_seen_by_qinfo_qmonitor_and_queue_status(cluster_en
         qinfo = _manage(cluster_env, "qinfo")
         qmonitor = _manage(cluster_env, "qmonitor", "--run-once")
     finally:
-        _stop(process)
+        stop_process_group(process)
         broker.purge_queue()
 
     # then

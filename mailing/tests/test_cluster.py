@@ -6,9 +6,7 @@ receipts), else SQLite and the ORM broker (claims by conditional UPDATE under SQ
 writer). Either way the database alone must carry the run to its end.
 """
 
-import contextlib
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -21,6 +19,7 @@ from django.db import connection
 from django.utils import timezone
 from django_q.brokers import get_broker
 
+from core.processes import kill_process_group, stop_process_group
 from mailing import queue
 from mailing.models import Client, DeliveryAttempt, DeliveryStatus
 from mailing.services import delivery
@@ -61,21 +60,6 @@ def start_cluster(server: SmtpServer, log: Path, **extra_env: str) -> subprocess
         )
 
 
-def stop_cluster(process: subprocess.Popen, deadline: float = 20) -> None:
-    """SIGINT and a deadline (qcluster can hang on SIGTERM), then SIGKILL the whole group."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGINT)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=deadline)
-    kill_cluster(process)
-
-
-def kill_cluster(process: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=20)
-
-
 def wait_for(condition, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -110,7 +94,7 @@ def test_a_cluster_killed_mid_run_finishes_every_recipient_after_restart(owner, 
     try:
         # when: SIGKILL the cluster, workers and all, in the middle of the run
         wait_for(lambda: len(server.messages) >= 400, 120, "the first 400 messages")
-        kill_cluster(cluster)
+        kill_process_group(cluster)
         at_kill = len(server.messages)
         in_flight = DeliveryAttempt.objects.filter(status=DeliveryStatus.SENDING).count()
         assert 0 < at_kill < RECIPIENTS
@@ -125,7 +109,7 @@ def test_a_cluster_killed_mid_run_finishes_every_recipient_after_restart(owner, 
 
         wait_for(swept_and_done, 180, "every recipient to be sent")
     finally:
-        stop_cluster(cluster)
+        stop_process_group(cluster)
         server.stop()
         # Tasks the sweeper enqueued for the run after it was done: no later cluster should see them.
         get_broker().purge_queue()

@@ -14,12 +14,13 @@ import pytest
 from django.utils import timezone
 from django_q.brokers import get_broker
 
+from core.processes import stop_process_group
 from mailing import queue
 from mailing.models import Client, DeliveryAttempt, DeliveryStatus, Mailing
 from mailing.services import delivery
 from mailing.tests.factories import MailingFactory
 from mailing.tests.smtp_server import SmtpServer
-from mailing.tests.test_cluster import WORKERS, start_cluster, stop_cluster, wait_for
+from mailing.tests.test_cluster import WORKERS, start_cluster, wait_for
 
 RECIPIENTS = 20_000
 CLUSTERS = ("north", "south")
@@ -67,7 +68,7 @@ def test_two_clusters_send_one_run_together_each_recipient_once(owner, tmp_path)
         )
     finally:
         for cluster in clusters.values():
-            stop_cluster(cluster)
+            stop_process_group(cluster)
         server.stop()
         # Handovers still queued when the run was done: no later cluster should see them.
         get_broker().purge_queue()
