@@ -32,3 +32,30 @@ def other_owner(db):
 def _media_root(settings, tmp_path_factory):
     # Uploaded files of a test go to a throw-away folder, never into the project's media/.
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def _closed_runs_keep_their_counts(request):
+    """After every test that used the database: each closed run's counts, taken as it closed, are
+    still its rows' counts (a mailing's stats add them up instead of counting the rows)."""
+    uses_db = request.node.get_closest_marker("django_db") is not None or {"db", "transactional_db"} & set(
+        request.fixturenames
+    )
+    if not uses_db:
+        yield
+        return
+    # Set up before this fixture, so that the test's rows are still there when it checks them.
+    request.getfixturevalue("_django_db_helper")
+    yield
+    from mailing.models import CLOSED_RUN, DeliveryStatus, MailingRun
+    from mailing.selectors import run_row_count
+
+    closed = MailingRun.objects.filter(status__in=CLOSED_RUN)
+    taken = closed.values_list("pk", "total_count", "sent_count", "failed_count", "skipped_count")
+    counted = closed.annotate(
+        live_total=run_row_count(),
+        live_sent=run_row_count(DeliveryStatus.SENT),
+        live_failed=run_row_count(DeliveryStatus.FAILED),
+        live_skipped=run_row_count(DeliveryStatus.SKIPPED),
+    ).values_list("pk", "live_total", "live_sent", "live_failed", "live_skipped")
+    assert sorted(taken) == sorted(counted), "a closed run's counts are not its rows' counts"

@@ -10,11 +10,13 @@ PostgreSQL only: the rows are made by the server itself (INSERT ... SELECT gener
 the read path it measures is the production one. On SQLite the script says so and stops.
 
 The shape: each owner has 100 clients and 2 daily mailings to all of them; every run has a row
-per client. Owner 0's first mailing (the "heavy" one) has 1,000 runs, so 100,000 rows, 85,000 of
-them SENT: a delivery log deep enough that offset pagination would show. The other mailings
-have 4 or 5 runs each. Runs are inserted in time order, so the heavy mailing's rows are spread
-over the whole id range, as they would be after three years of daily sending. One row in
-twenty failed, one deferred, one skipped; the rest were sent.
+per client. Owner 0's first mailing (the "heavy" one) has 1,000 runs, so 100,000 rows, about
+90,000 of them SENT: a delivery log deep enough that offset pagination would show. The other
+mailings have 4 or 5 runs each. Runs are inserted in time order, so the heavy mailing's rows are
+spread over the whole id range, as they would be after three years of daily sending. Every run
+is FINISHED, with its counts taken as the engine takes them, but the heavy mailing's newest,
+which is still RUNNING. In a finished run one row in twenty failed, one was skipped and the rest
+were sent; in the running one a third are still queued, and some deferred.
 """
 
 import sys
@@ -96,10 +98,12 @@ _STEPS = [
         INSERT INTO mailing_mailingrun (mailing_id, scheduled_for, trigger, status, started_at, finished_at,
                                         claimed_by, consecutive_failures, pauses, last_error, created_at,
                                         updated_at)
-        SELECT m.id, s.at, 'SCHEDULE', 'FINISHED', s.at, s.at + interval '10 minutes', '', 0, 0, '', s.at, s.at
+        SELECT m.id, s.at, 'SCHEDULE', CASE WHEN s.open THEN 'RUNNING' ELSE 'FINISHED' END, s.at,
+               CASE WHEN s.open THEN NULL ELSE s.at + interval '10 minutes' END, '', 0, 0, '', s.at, s.at
         FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS o FROM mailing_mailing) m,
              LATERAL (SELECT CASE WHEN m.o = 0 THEN %(heavy)s WHEN m.o <= 1004 THEN 5 ELSE 4 END AS n) c,
-             LATERAL (SELECT date_trunc('day', %(now)s) - j * interval '1 day' + m.o * interval '1 second' AS at
+             LATERAL (SELECT date_trunc('day', %(now)s) - j * interval '1 day' + m.o * interval '1 second' AS at,
+                             m.o = 0 AND j = 1 AS open
                       FROM generate_series(1, c.n) j) s
         ORDER BY s.at, m.id
         """,
@@ -107,25 +111,43 @@ _STEPS = [
     (
         "delivery rows",
         """
-        INSERT INTO mailing_deliveryattempt (run_id, client_id, email, full_name, status, attempts, last_attempt_at,
-                                             smtp_code, server_response, lease_token, message_id, created_at,
-                                             updated_at)
-        SELECT r.id, c.id, c.email, c.full_name, x.status, CASE WHEN x.status = 'SKIPPED' THEN 0 ELSE 1 END,
-               CASE WHEN x.status = 'SKIPPED' THEN NULL ELSE r.started_at END,
+        INSERT INTO mailing_deliveryattempt (run_id, mailing_id, client_id, email, full_name, status, attempts,
+                                             last_attempt_at, smtp_code, server_response, lease_token, message_id,
+                                             created_at, updated_at)
+        SELECT r.id, r.mailing_id, c.id, c.email, c.full_name, x.status,
+               CASE WHEN x.status IN ('SKIPPED', 'QUEUED') THEN 0 ELSE 1 END,
+               CASE WHEN x.status IN ('SKIPPED', 'QUEUED') THEN NULL ELSE r.started_at END,
                CASE x.status WHEN 'SENT' THEN 250 WHEN 'FAILED' THEN 550 WHEN 'DEFERRED' THEN 451 END,
                CASE x.status WHEN 'SENT' THEN '250 2.0.0 Ok: queued as ' || upper(to_hex(r.id * 1000 + c.id))
                              WHEN 'FAILED' THEN '550 5.1.1 User unknown'
                              WHEN 'DEFERRED' THEN '451 4.7.1 Try again later'
-                             ELSE 'Unsubscribed.' END,
+                             WHEN 'SKIPPED' THEN 'Unsubscribed.' ELSE '' END,
                '',
                CASE WHEN x.status = 'SENT' THEN '<' || r.id || '.' || c.id || '@mailing.example>' ELSE '' END,
-               r.scheduled_for, r.finished_at
+               r.scheduled_for, coalesce(r.finished_at, r.started_at)
         FROM mailing_mailingrun r
         JOIN mailing_mailing_clients mc ON mc.mailing_id = r.mailing_id
         JOIN mailing_client c ON c.id = mc.client_id,
-        LATERAL (SELECT CASE (c.id * 7 + r.id) %% 20 WHEN 0 THEN 'FAILED' WHEN 1 THEN 'DEFERRED'
-                             WHEN 2 THEN 'SKIPPED' ELSE 'SENT' END AS status) x
+        LATERAL (SELECT CASE WHEN r.status = 'FINISHED' THEN
+                                  CASE (c.id * 7 + r.id) %% 20 WHEN 0 THEN 'FAILED' WHEN 1 THEN 'SKIPPED'
+                                       ELSE 'SENT' END
+                             ELSE CASE (c.id * 7 + r.id) %% 3 WHEN 0 THEN 'QUEUED'
+                                       ELSE CASE c.id %% 10 WHEN 0 THEN 'DEFERRED' ELSE 'SENT' END END
+                        END AS status) x
         ORDER BY r.id, c.id
+        """,
+    ),
+    (
+        "run counts",
+        # What the engine's `states.move_runs` takes as a run closes.
+        """
+        UPDATE mailing_mailingrun r
+        SET total_count = n.total, sent_count = n.sent, failed_count = n.failed, skipped_count = n.skipped
+        FROM (SELECT run_id, count(*) AS total, count(*) FILTER (WHERE status = 'SENT') AS sent,
+                     count(*) FILTER (WHERE status = 'FAILED') AS failed,
+                     count(*) FILTER (WHERE status = 'SKIPPED') AS skipped
+              FROM mailing_deliveryattempt GROUP BY run_id) n
+        WHERE n.run_id = r.id AND r.status = 'FINISHED'
         """,
     ),
 ]

@@ -128,6 +128,11 @@ class RunStatus(models.TextChoices):
     CANCELLED = "CANCELLED", "Cancelled"
 
 
+# A run is open until it closes; then its rows can no longer change.
+OPEN_RUN = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.PAUSED)
+CLOSED_RUN = (RunStatus.FINISHED, RunStatus.CANCELLED)
+
+
 class RunTrigger(models.TextChoices):
     SCHEDULE = "SCHEDULE", "Schedule"
     MANUAL = "MANUAL", "Manual"
@@ -156,13 +161,22 @@ class MailingRun(TimeStampedModel):
     )
     pauses = models.PositiveIntegerField(default=0, help_text="How often the breaker opened in a row (backoff).")
     last_error = models.TextField(blank=True, help_text="The last connection-level error, for the owner to read.")
+    # Counted once, as the run closes: its rows can no longer change then, so a mailing's stats add
+    # these up instead of counting every row of every finished run. Null while the run is open.
+    total_count = models.PositiveIntegerField(null=True, blank=True, help_text="Recipient rows; set when it closes.")
+    sent_count = models.PositiveIntegerField(null=True, blank=True, help_text="Rows SENT; set when it closes.")
+    failed_count = models.PositiveIntegerField(null=True, blank=True, help_text="Rows FAILED; set when it closes.")
+    skipped_count = models.PositiveIntegerField(null=True, blank=True, help_text="Rows SKIPPED; set when it closes.")
 
     class Meta:
         ordering = ["-scheduled_for", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["mailing", "scheduled_for"], name="mailing_run_slot_unique"),
         ]
-        indexes = [models.Index(fields=["status", "lease_until"], name="mailing_run_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "lease_until"], name="mailing_run_status_idx"),
+            models.Index(fields=["mailing", "status"], name="mailing_run_mailing_status_idx"),
+        ]
 
     def __str__(self):
         return f"{self.mailing} @ {self.scheduled_for:%Y-%m-%d %H:%M}"
@@ -177,10 +191,18 @@ class DeliveryStatus(models.TextChoices):
     SKIPPED = "SKIPPED", "Skipped"
 
 
+# The delivery statuses that still have work: a run with none of them left is finished.
+OPEN_DELIVERY = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.DEFERRED)
+
+
 class DeliveryAttempt(TimeStampedModel):
     """The log of one recipient of one run: its status, its attempts and the mail server's last reply."""
 
     run = models.ForeignKey(MailingRun, on_delete=models.CASCADE, related_name="attempts")
+    # The run's mailing, copied: a page of one mailing's log is then one range of one index.
+    mailing = models.ForeignKey(
+        Mailing, on_delete=models.CASCADE, related_name="delivery_attempts", db_index=False, editable=False
+    )
     client = models.ForeignKey(
         Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="delivery_attempts"
     )
@@ -219,8 +241,16 @@ class DeliveryAttempt(TimeStampedModel):
             # Claims take a run's rows of one status in id order; the sweeper looks for retries
             # that came due across all runs.
             models.Index(fields=["run", "status", "id"], name="mailing_delivery_claim_idx"),
+            # The delivery log of a mailing, of one status or all, newest first (keyset on id).
+            models.Index(fields=["mailing", "status", "-id"], name="mailing_delivery_log_idx"),
+            models.Index(fields=["mailing", "-id"], name="mailing_delivery_log_all_idx"),
             models.Index(fields=["status", "next_attempt_at"], name="mailing_delivery_due_idx"),
         ]
 
     def __str__(self):
         return f"{self.email}: {self.status}"
+
+    def save(self, *args, **kwargs):
+        if self.mailing_id is None and self.run_id is not None:
+            self.mailing_id = self.run.mailing_id
+        super().save(*args, **kwargs)

@@ -8,21 +8,31 @@ write may find: the viewer's own, whatever their role.
 """
 
 from django.db.models import (
-    BigIntegerField,
+    Case,
     Count,
     Exists,
-    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 
-from mailing.models import Client, DeliveryAttempt, DeliveryStatus, Mailing, MailingRun, MailingStatus, Message
+from mailing.models import (
+    CLOSED_RUN,
+    Client,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Mailing,
+    MailingRun,
+    MailingStatus,
+    Message,
+)
 
 # "Active" is defined once: started by the engine and not disabled.
 ACTIVE_MAILING = Q(status=MailingStatus.STARTED, is_active=True)
@@ -126,47 +136,65 @@ def delivery_attempt_list(*, viewer, base: QuerySet[DeliveryAttempt] | None = No
     queryset = DeliveryAttempt.objects.all() if base is None else base
     if not _authenticated(viewer):
         return queryset.none()
-    return queryset.filter(run__mailing__owner_id=viewer.pk)
+    return queryset.filter(mailing__owner_id=viewer.pk)
 
 
 def delivery_log(*, viewer) -> QuerySet[DeliveryAttempt]:
-    """The viewer's delivery log: newest run first, a run's rows newest first.
+    """The viewer's delivery log, newest rows first.
 
-    A run's rows are inserted together when it is created, so this is the order of creation; and
-    unlike `-id` alone it follows the indexes from a mailing to its runs and from a run to its
-    rows, so that a page of one mailing's log reads that page, however sparse the mailing's rows
-    are among everyone's (keyset pagination compares the (run, id) pair).
+    A run's rows are inserted together when it is created, so this is newest run first and a
+    run's rows in reverse order of creation. A page of one mailing's log (of one status or all)
+    is one range of the (mailing, status, id) or (mailing, id) index, as fast deep in the log
+    as at its start (keyset pagination compares the id).
     """
-    # The run as an expression, not the foreign key's column: strawberry-django's cursor reads an
-    # ordering column by its output field's name, which for a foreign key is the target's "id",
-    # and would compare the row's id where the run's is meant.
-    run = ExpressionWrapper(F("run_id"), output_field=BigIntegerField())
-    return delivery_attempt_list(viewer=viewer).order_by(run.desc(), "-id")
+    return delivery_attempt_list(viewer=viewer).order_by("-id")
 
 
 def run_get(*, viewer, pk) -> MailingRun | None:
     return _get(run_list(viewer=viewer), pk)
 
 
-# A mailing's delivery counts, as annotations: a correlated COUNT each, so that a page of
-# mailings counts the rows of that page's mailings only (through the run and the (run, status)
-# index), where a JOIN and GROUP BY would aggregate every row of every mailing before the LIMIT.
-def _attempt_count(*statuses: str):
-    rows = DeliveryAttempt.objects.filter(run__mailing_id=OuterRef("pk"))
+# A mailing's delivery counts, as annotations. A closed run's counts were taken as it closed
+# (`states.move_runs`); an open run's rows are counted (through the (run, status) index). So a
+# page of mailings reads a few run rows per mailing, however many delivery rows they have, and
+# one correlated subquery per count keeps it to the page's mailings (no GROUP BY of every row).
+def run_row_count(*statuses: str):
+    """A run's rows in `statuses` (all when none), counted, as an expression over runs."""
+    rows = DeliveryAttempt.objects.filter(run_id=OuterRef("pk"))
     if statuses:
         rows = rows.filter(status__in=statuses)
-    rows = rows.order_by().values("run__mailing_id").annotate(count=Count("pk")).values("count")
+    rows = rows.order_by().values("run_id").annotate(count=Count("pk")).values("count")
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
-MAILING_STATS = {
-    "stats_total": _attempt_count(),
-    "stats_sent": _attempt_count(DeliveryStatus.SENT),
-    "stats_deferred": _attempt_count(DeliveryStatus.DEFERRED),
-    "stats_failed": _attempt_count(DeliveryStatus.FAILED),
-    "stats_skipped": _attempt_count(DeliveryStatus.SKIPPED),
-    "stats_pending": _attempt_count(DeliveryStatus.QUEUED, DeliveryStatus.SENDING),
+def _run_count(closed_field: str | None, *statuses: str):
+    """A run's count: taken as it closed, or counted while it is open."""
+    live = run_row_count(*statuses)
+    if closed_field is None:  # a count that is always 0 once the run is closed (open statuses)
+        return Case(When(status__in=CLOSED_RUN, then=Value(0)), default=live, output_field=IntegerField())
+    return Case(When(status__in=CLOSED_RUN, then=F(closed_field)), default=live, output_field=IntegerField())
+
+
+def _mailing_count(closed_field: str | None, *statuses: str):
+    runs = (
+        MailingRun.objects.filter(mailing_id=OuterRef("pk"))
+        .order_by()
+        .values("mailing_id")
+        .annotate(count=Sum(_run_count(closed_field, *statuses)))
+        .values("count")
+    )
+    return Coalesce(Subquery(runs, output_field=IntegerField()), Value(0))
+
+
+_COUNTS = {
+    "total": ("total_count",),
+    "sent": ("sent_count", DeliveryStatus.SENT),
+    "deferred": (None, DeliveryStatus.DEFERRED),
+    "failed": ("failed_count", DeliveryStatus.FAILED),
+    "skipped": ("skipped_count", DeliveryStatus.SKIPPED),
+    "pending": (None, DeliveryStatus.QUEUED, DeliveryStatus.SENDING),
 }
+MAILING_STATS = {f"stats_{name}": _mailing_count(*spec) for name, spec in _COUNTS.items()}
 
 
 def mailing_stats(*, mailing: Mailing) -> dict[str, int]:

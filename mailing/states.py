@@ -6,9 +6,18 @@ on the allowed source statuses, so a row that is not where the caller believed i
 exist.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
-from mailing.models import DeliveryStatus, MailingStatus, RunStatus
+from mailing.models import (
+    CLOSED_RUN,
+    OPEN_DELIVERY,
+    OPEN_RUN,  # noqa: F401 (the engine reads the groups from here)
+    DeliveryAttempt,
+    DeliveryStatus,
+    MailingStatus,
+    RunStatus,
+)
+from mailing.selectors import run_row_count
 from mailing.stats import mailing_stats_invalidate
 
 D = DeliveryStatus
@@ -42,10 +51,6 @@ MAILING_TRANSITIONS: dict[str, frozenset[str]] = {
     M.FINISHED: frozenset(),
 }
 
-# The delivery statuses that still have work: a run with none of them left is finished.
-OPEN_DELIVERY = (D.QUEUED, D.SENDING, D.DEFERRED)
-OPEN_RUN = (R.PENDING, R.RUNNING, R.PAUSED)
-
 
 class TransitionError(ValueError):
     pass
@@ -67,7 +72,23 @@ def move_deliveries(queryset: QuerySet, target: str, **fields) -> int:
 
 
 def move_runs(queryset: QuerySet, target: str, **fields) -> int:
-    return queryset.filter(status__in=sources(RUN_TRANSITIONS, target)).update(status=target, **fields)
+    """Move the runs of `queryset` that may go to `target`; return how many moved.
+
+    A run closes (FINISHED, CANCELLED) only once none of its rows is open, and its counts are
+    taken in the same statement: its rows cannot change any more, so the counts stay true.
+    """
+    queryset = queryset.filter(status__in=sources(RUN_TRANSITIONS, target))
+    if target in CLOSED_RUN:
+        queryset = queryset.filter(
+            ~Exists(DeliveryAttempt.objects.filter(run_id=OuterRef("pk"), status__in=OPEN_DELIVERY))
+        )
+        fields.update(
+            total_count=run_row_count(),
+            sent_count=run_row_count(D.SENT),
+            failed_count=run_row_count(D.FAILED),
+            skipped_count=run_row_count(D.SKIPPED),
+        )
+    return queryset.update(status=target, **fields)
 
 
 def move_mailings(queryset: QuerySet, target: str, **fields) -> int:

@@ -22,7 +22,7 @@ class DeliveryAttemptFilter:
 
     @strawberry_django.filter_field(description="Only the rows of this mailing.")
     def mailing(self, value: relay.GlobalID, prefix: str) -> Q:
-        return _match(prefix, "run__mailing_id", _pk(value, "Mailing"))
+        return _match(prefix, "mailing_id", _pk(value, "Mailing"))
 
     @strawberry_django.filter_field(description="Only the rows of this run.")
     def run(self, value: relay.GlobalID, prefix: str) -> Q:

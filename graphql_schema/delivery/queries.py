@@ -16,8 +16,8 @@ class DeliveryQuery:
         KeysetConnection[DeliveryAttemptType],
         extensions=[IsAuthenticated()],
         description=(
-            "The delivery log of your mailings, newest run first and a run's rows newest first; filter by "
-            "mailing, run, status or client. Paged by keyset: deep pages are as fast as the first."
+            "The delivery log of your mailings, newest first (a run's rows are made as it starts, so newest run "
+            "first); filter by mailing, run, status or client. Paged by keyset: deep pages are as fast as the first."
         ),
     )
     def delivery_attempts(self, info: Info) -> Iterable[models.DeliveryAttempt]:

@@ -119,9 +119,9 @@ def _may_send(mailing_id: int, now: datetime) -> str:
 # --- Creating runs ----------------------------------------------------------------------------
 
 _INSERT_ATTEMPTS = """
-INSERT INTO {attempt} (run_id, client_id, email, full_name, status, attempts, server_response,
+INSERT INTO {attempt} (run_id, mailing_id, client_id, email, full_name, status, attempts, server_response,
                        lease_token, message_id, created_at, updated_at)
-SELECT %s, c.id, c.email, c.full_name,
+SELECT %s, mc.mailing_id, c.id, c.email, c.full_name,
        CASE WHEN c.unsubscribed_at IS NULL THEN %s ELSE %s END, 0,
        CASE WHEN c.unsubscribed_at IS NULL THEN '' ELSE %s END,
        '', '', %s, %s

@@ -2,7 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mailing.models import DeliveryAttempt, Mailing, MailingRun, MailingStatus, Periodicity
+from mailing import states
+from mailing.models import DeliveryAttempt, DeliveryStatus, Mailing, MailingRun, MailingStatus, Periodicity
 from mailing.scheduling import due_slot, next_slot_after, slots_between
 from mailing.services import delivery
 from mailing.tests.factories import ClientFactory, MailingFactory
@@ -228,8 +229,9 @@ def test_after_downtime_a_missed_run_is_sent_once_late(owner, recipients):
 def test_after_downtime_past_the_end_nothing_is_sent_and_the_mailing_finishes(owner, recipients):
     # given
     mailing = make_mailing(owner, recipients, at("2028-02-01 09:30"), at("2028-02-10 00:00"), Periodicity.DAILY)
-    delivery.run_due_mailings(now=at("2028-02-01 09:30"), enqueue=None)
-    MailingRun.objects.update(status="FINISHED")
+    (run,) = delivery.run_due_mailings(now=at("2028-02-01 09:30"), enqueue=None)
+    states.move_deliveries(run.attempts.all(), DeliveryStatus.SKIPPED)
+    assert delivery.run_finish_if_done(run_id=run.pk, now=at("2028-02-01 09:40"))
 
     # when
     late = delivery.run_due_mailings(now=at("2028-02-12 00:00"), enqueue=None)

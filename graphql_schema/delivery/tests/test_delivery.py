@@ -282,10 +282,10 @@ def test_delivery_attempts_runs_a_fixed_number_of_queries(gql, owner, django_ass
     emails = [f"c{n}@example.org" for n in range(rows)]
     make_run(owner, emails, [DeliveryStatus.SENT] * rows)
 
-    # when / then: the session, the user, one page of rows, their total (a COUNT of its own, so
-    # that the page stays a LIMIT read), then their clients, runs and mailings, each fetched once
-    # through the owner's selector
-    with gql.login(owner), django_assert_num_queries(7):
+    # when / then: the session, the user, the page's keys (a LIMIT read in an index), its rows by
+    # key, their total (a COUNT of its own), then their clients, runs and mailings, each fetched
+    # once through the owner's selector
+    with gql.login(owner), django_assert_num_queries(8):
         result = gql.query(ATTEMPTS, {"first": 50}).data["deliveryAttempts"]
     assert result["totalCount"] == rows
 
@@ -390,7 +390,7 @@ query($filters: DeliveryAttemptFilter, $first: Int, $after: String) {
 
 
 @pytest.mark.django_db
-def test_delivery_attempts_pages_by_keyset_newest_run_first(gql, owner, other_owner):
+def test_delivery_attempts_pages_by_keyset_newest_first(gql, owner, other_owner):
     # given: another owner's run first (so that row ids and run ids differ), then two runs of one
     # mailing, three recipients each, and a row of another mailing
     make_run(other_owner, [f"x{n}@example.org" for n in range(10)], [DeliveryStatus.SENT] * 10)
@@ -413,9 +413,16 @@ def test_delivery_attempts_pages_by_keyset_newest_run_first(gql, owner, other_ow
     # when
     one = page()
     two = page(one["pageInfo"]["endCursor"])
-    # a row added later to the older run (a larger id than the cursor's row) sorts by its run
-    DeliveryAttempt.objects.create(run=first, email="new@example.org", status=DeliveryStatus.SENT, attempts=1)
+    # a newer run's row comes before the cursor's: the page after the cursor stays as it was
+    make_run(
+        owner,
+        ["ann@example.org"],
+        [DeliveryStatus.SENT],
+        mailing=first.mailing,
+        scheduled_for=first.scheduled_for + timedelta(days=2),
+    )
     again = page(one["pageInfo"]["endCursor"])
+    newest = page()
 
     # then
     assert [(e["node"]["email"]) for e in one["edges"]] == ["bob@example.org", "ann@example.org"]
@@ -423,8 +430,9 @@ def test_delivery_attempts_pages_by_keyset_newest_run_first(gql, owner, other_ow
     assert [(e["node"]["email"]) for e in two["edges"]] == ["cat@example.org", "ann@example.org"]
     assert (two["totalCount"], two["pageInfo"]["hasNextPage"]) == (4, False)
     assert two["pageInfo"]["endCursor"] == two["edges"][-1]["cursor"]
-    assert [(e["node"]["email"]) for e in again["edges"]] == ["new@example.org", "cat@example.org"]
+    assert [(e["node"]["email"]) for e in again["edges"]] == ["cat@example.org", "ann@example.org"]
     assert again["totalCount"] == 5
+    assert [(e["node"]["email"]) for e in newest["edges"]] == ["ann@example.org", "bob@example.org"]
     assert second.pk > first.pk
 
 
@@ -447,3 +455,64 @@ def test_a_mailings_stats_by_node_run_a_fixed_number_of_queries(gql, owner, djan
     with gql.login(owner), django_assert_num_queries(3):
         result = gql.query(query, {"id": gid("Mailing", first.mailing_id)}).data["node"]
     assert result == {"stats": {"total": 2 * runs, "sent": runs, "failed": 1, "pending": runs - 1}}
+
+
+BACKWARDS = """
+query($first: Int, $after: String, $last: Int, $before: String) {
+  deliveryAttempts(first: $first, after: $after, last: $last, before: $before) {
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { email } }
+  }
+}"""
+
+
+@pytest.mark.django_db
+def test_delivery_attempts_page_backwards_from_a_cursor(gql, owner):
+    # given: five rows, newest first: e, d, c, b, a
+    make_run(owner, [f"{letter}@example.org" for letter in "abcde"], [DeliveryStatus.SENT] * 5)
+
+    def page(**variables):
+        with gql.login(owner):
+            return gql.query(BACKWARDS, variables).data["deliveryAttempts"]
+
+    def emails(result):
+        return [edge["node"]["email"][0] for edge in result["edges"]]
+
+    # when
+    whole = page(first=5)
+    before_b = page(last=2, before=whole["edges"][3]["cursor"])
+    last_two = page(last=2)
+    first_three_last_one = page(first=3, last=1)
+
+    # then
+    assert emails(whole) == ["e", "d", "c", "b", "a"]
+    assert emails(before_b) == ["d", "c"]
+    assert (before_b["pageInfo"]["hasPreviousPage"], before_b["pageInfo"]["hasNextPage"]) == (True, False)
+    assert before_b["pageInfo"]["startCursor"] == whole["edges"][1]["cursor"]
+    assert emails(last_two) == ["b", "a"]
+    assert emails(first_three_last_one) == ["c"]
+    assert first_three_last_one["pageInfo"]["hasNextPage"] is True
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"after": "nonsense"}, "Argument 'after' is not a cursor of this list."),
+        ({"before": "b3JkZXJlZGN1cnNvcjpbIjEiXQ=="}, "Argument 'before' is not a cursor of this list."),
+        ({"after": "a2V5c2V0Oi0x"}, "Argument 'after' is not a cursor of this list."),
+        ({"first": -1}, "Argument 'first' must be a non-negative integer."),
+        ({"last": 101}, "Argument 'last' cannot be higher than 100."),
+    ],
+)
+def test_a_bad_page_argument_is_refused_by_name(gql, owner, variables, message):
+    # given
+    make_run(owner, ["ann@example.org"], [DeliveryStatus.SENT])
+
+    # when
+    with gql.login(owner):
+        result = gql.query(BACKWARDS, variables, assert_no_errors=False)
+
+    # then
+    assert result.data is None
+    assert [error["message"] for error in result.errors] == [message]
