@@ -1,8 +1,12 @@
 """Field helpers shared by the domains."""
 
+import functools
 from collections.abc import Callable
 
 import strawberry_django
+from django.db.models.fields.related_descriptors import ForwardManyToOneDescriptor
+from django.db.models.query_utils import DeferredAttribute
+from strawberry_django.fields.field import StrawberryDjangoField
 
 
 def annotated_field(*, name: str, expression: Callable, description: str):
@@ -26,3 +30,43 @@ def annotated_field(*, name: str, expression: Callable, description: str):
     return strawberry_django.field(
         resolver=resolve, annotate={name: lambda info: expression()}, description=description
     )
+
+
+class ColumnField(StrawberryDjangoField):
+    """A type's field, read straight off the row when it is a plain column or a foreign key.
+
+    strawberry-django marks all its fields as needing their resolver, so that strawberry builds
+    an Info object, parses arguments and runs the extension chain for each field of each row:
+    most of the time of a 100-row page. A column or a foreign key with no resolver and no
+    extension needs none of it, and strawberry's basic path reads it with `get_result` alone
+    (the same read: deferred columns and unfetched rows included).
+    """
+
+    @property
+    def is_basic_field(self) -> bool:
+        if self.base_resolver or self.extensions or self.is_async:
+            return False
+        if not self.is_relation:
+            return True
+        # A foreign key: its row was selected or prefetched with the list (through the target
+        # type's get_queryset), and is read from the row's cache without any Info.
+        model = self.origin_django_type.model if self.origin_django_type else None
+        return isinstance(getattr(model, self._attname, None), ForwardManyToOneDescriptor)
+
+    def get_result(self, source, info, args, kwargs):
+        # A loaded column is the row's own value: read it without the generic lookup (a file
+        # field's descriptor wraps its value, so it keeps the generic path).
+        if source is not None and type(getattr(type(source), self._attname, None)) is DeferredAttribute:
+            try:
+                return source.__dict__[self._attname]
+            except KeyError:  # deferred: the generic path loads it
+                pass
+        return super().get_result(source, info, args, kwargs)
+
+    @functools.cached_property
+    def _attname(self) -> str:
+        return self.django_name or self.python_name
+
+
+# Every type of the API is declared with this: `@django_type(Model, ...)`.
+django_type = functools.partial(strawberry_django.type, field_cls=ColumnField)

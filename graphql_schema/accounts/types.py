@@ -8,9 +8,9 @@ from strawberry import auto, relay
 
 from accounts import models, selectors
 from graphql_schema.context import Info, viewer
-from graphql_schema.fields import annotated_field
+from graphql_schema.fields import annotated_field, django_type
 from graphql_schema.permissions import IsManager, IsSelfOrManager
-from graphql_schema.relay import ID_ATTR
+from graphql_schema.relay import ID_ATTR, node_id
 from mailing import selectors as mailing_selectors
 
 
@@ -44,7 +44,7 @@ class UserOrder:
     date_joined: auto
 
 
-@strawberry_django.type(
+@django_type(
     models.User,
     name="User",
     filters=UserFilter,
@@ -53,6 +53,7 @@ class UserOrder:
 )
 class UserType(relay.Node):
     _id_attr = ID_ATTR
+    _id: relay.GlobalID = node_id()
     email: str = strawberry_django.field(
         extensions=[IsSelfOrManager()], description="The login address; visible to the user and to managers only."
     )

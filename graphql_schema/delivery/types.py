@@ -7,7 +7,8 @@ from strawberry import auto, relay
 from graphql_schema.context import Info, viewer
 from graphql_schema.delivery.enums import DeliveryStatus, RunStatus, RunTrigger
 from graphql_schema.delivery.filters import DeliveryAttemptFilter
-from graphql_schema.relay import ID_ATTR
+from graphql_schema.fields import ColumnField, django_type
+from graphql_schema.relay import ID_ATTR, node_id
 from mailing import models, selectors
 
 if TYPE_CHECKING:
@@ -26,11 +27,12 @@ class MailingStatsType:
     pending: int = strawberry.field(description="Not tried yet, or being sent right now.")
 
 
-@strawberry_django.type(
+@django_type(
     models.MailingRun, name="MailingRun", description="One sending of a mailing: a slot of its schedule, or by hand."
 )
 class MailingRunType(relay.Node):
     _id_attr = ID_ATTR
+    _id: relay.GlobalID = node_id()
     scheduled_for: auto
     started_at: auto
     finished_at: auto
@@ -45,7 +47,7 @@ class MailingRunType(relay.Node):
         return selectors.run_list(viewer=viewer(info), base=queryset)
 
 
-@strawberry_django.type(
+@django_type(
     models.DeliveryAttempt,
     name="DeliveryAttempt",
     filters=DeliveryAttemptFilter,
@@ -53,9 +55,10 @@ class MailingRunType(relay.Node):
 )
 class DeliveryAttemptType(relay.Node):
     _id_attr = ID_ATTR
+    _id: relay.GlobalID = node_id()
     email: auto
     client: Annotated["ClientType", strawberry.lazy(_MAILING_TYPES)] | None = strawberry_django.field(
-        description="The client; null once the client is deleted."
+        field_cls=ColumnField, description="The client; null once the client is deleted."
     )
     status: DeliveryStatus
     attempts: auto
