@@ -27,9 +27,7 @@ def annotated_field(*, name: str, expression: Callable, description: str):
             )
         return root.__dict__[name]
 
-    return strawberry_django.field(
-        resolver=resolve, annotate={name: lambda info: expression()}, description=description
-    )
+    return computed_field(resolve, annotate={name: lambda info: expression()}, description=description)
 
 
 class ColumnField(StrawberryDjangoField):
@@ -70,3 +68,32 @@ class ColumnField(StrawberryDjangoField):
 
 # Every type of the API is declared with this: `@django_type(Model, ...)`.
 django_type = functools.partial(strawberry_django.type, field_cls=ColumnField)
+
+
+class ComputedField(ColumnField):
+    """A field made by `compute(row)`, on strawberry's basic path like a column (see ColumnField).
+
+    For values computed from the row alone, often from what the list query annotated on it; a
+    resolver field would pay the resolver path for every row.
+    """
+
+    compute: Callable | None = None
+
+    @property
+    def is_basic_field(self) -> bool:
+        return not self.extensions and not self.is_async
+
+    def get_result(self, source, info, args, kwargs):
+        return self.compute(source)
+
+    def __copy__(self):
+        copied = super().__copy__()
+        copied.compute = self.compute
+        return copied
+
+
+def computed_field(compute: Callable, *, annotate=None, description: str):
+    """A field whose value is `compute(row)`; declare its type on the class (`name: T = ...`)."""
+    field = strawberry_django.field(field_cls=ComputedField, annotate=annotate, description=description)
+    field.compute = compute
+    return field

@@ -26,6 +26,7 @@ from graphql_schema.blog.queries import BlogQuery
 from graphql_schema.delivery.mutations import DeliveryMutation
 from graphql_schema.delivery.queries import DeliveryQuery
 from graphql_schema.errors import mask_errors
+from graphql_schema.execution import Executor
 from graphql_schema.home.queries import HomeQuery
 from graphql_schema.mailing.inputs import SCALARS as MAILING_SCALARS
 from graphql_schema.mailing.mutations import MailingMutation
@@ -102,6 +103,7 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     config=StrawberryConfig(relay_max_results=settings.GRAPHQL_PAGE_SIZE_MAX, scalar_map={**MAILING_SCALARS}),
+    execution_context_class=Executor,
     extensions=[
         QuerySetOptimizer,
         introspection_rules,

@@ -5,7 +5,7 @@ from strawberry_django.relay import DjangoListConnection
 from graphql_schema.accounts.types import UserType
 from graphql_schema.context import Info, viewer
 from graphql_schema.delivery.types import MailingRunType, MailingStatsType
-from graphql_schema.fields import ColumnField, annotated_field, django_type
+from graphql_schema.fields import ColumnField, annotated_field, computed_field, django_type
 from graphql_schema.mailing.enums import MailingStatus, Periodicity
 from graphql_schema.mailing.filters import (
     ClientFilter,
@@ -87,12 +87,11 @@ class MailingType(relay.Node):
         description="The mailing's runs, newest slot first."
     )
 
-    @strawberry_django.field(
+    stats: MailingStatsType = computed_field(
+        lambda mailing: MailingStatsType(**selectors.mailing_stats(mailing=mailing)),
         annotate=selectors.MAILING_STATS,
         description="Delivery counts over all the mailing's runs (computed in the query that lists mailings).",
     )
-    def stats(self) -> MailingStatsType:
-        return MailingStatsType(**selectors.mailing_stats(mailing=self))
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):

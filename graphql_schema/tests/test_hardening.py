@@ -37,6 +37,9 @@ def test_introspection_is_off_unless_configured(client, settings):
     typename = post(client, "{ __typename }").json()
     settings.GRAPHQL_INTROSPECTION = True
     allowed = post(client, INTROSPECTION).json()
+    # validation is cached per query text and limits: the same text is judged by the setting
+    settings.GRAPHQL_INTROSPECTION = False
+    refused_again = post(client, INTROSPECTION).json()
 
     # then
     assert refused == {
@@ -56,6 +59,23 @@ def test_introspection_is_off_unless_configured(client, settings):
     }
     assert typename == {"data": {"__typename": "Query"}}
     assert allowed == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+    assert refused_again == refused
+
+
+@pytest.mark.django_db
+def test_a_lowered_depth_limit_applies_to_a_query_validated_before(client, settings):
+    # given: a query of depth 1, accepted once
+    query = "{ randomPosts { id } }"
+    accepted = post(client, query).json()
+
+    # when
+    settings.GRAPHQL_MAX_DEPTH = 0
+    refused = post(client, query).json()
+
+    # then
+    assert "errors" not in accepted
+    assert refused["data"] is None
+    assert [error["message"] for error in refused["errors"]] == ["'anonymous' exceeds maximum operation depth of 0"]
 
 
 @pytest.mark.django_db
