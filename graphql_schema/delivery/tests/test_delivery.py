@@ -291,6 +291,20 @@ def test_delivery_attempts_runs_a_fixed_number_of_queries(gql, owner, django_ass
 
 
 @pytest.mark.django_db
+def test_a_deep_page_of_delivery_attempts_runs_the_same_queries_as_the_first(gql, owner, django_assert_num_queries):
+    # given: 60 rows
+    make_run(owner, [f"c{n}@example.org" for n in range(60)], [DeliveryStatus.SENT] * 60)
+
+    # when / then: the session, the user, the page's keys, its rows and the total, both times
+    with gql.login(owner), django_assert_num_queries(5):
+        first = gql.query(PAGE, {"first": 40}).data["deliveryAttempts"]
+    with gql.login(owner), django_assert_num_queries(5):
+        deep = gql.query(PAGE, {"first": 40, "after": first["pageInfo"]["endCursor"]}).data["deliveryAttempts"]
+    assert (len(first["edges"]), len(deep["edges"])) == (40, 20)
+    assert deep["pageInfo"]["hasNextPage"] is False
+
+
+@pytest.mark.django_db
 def test_mailing_stats_and_runs(gql, owner):
     # given
     first = make_run(
