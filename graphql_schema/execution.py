@@ -1,65 +1,72 @@
-"""graphql-core's executor with a short path for the plain leaves of a response.
+"""graphql-core's executor with a short path for the plain fields of a response.
 
 A page of 100 rows is some 1,800 fields, and graphql-core spends about 13 microseconds on each:
 it builds a resolve-info object (twelve attributes), looks at the arguments, calls the
-resolver, then walks the type down to the scalar's serializer. Most of those fields are a
-column of the row: strawberry's basic fields (see graphql_schema.fields.ColumnField), which
-need no info and no arguments, under a scalar or an enum type. For them this executor calls the
-resolver and the serializer directly.
+resolver, then walks the type down to the scalar's serializer or the object's subfields. Most
+of those fields are a column of the row or an object made from it: strawberry's basic fields
+(see graphql_schema.fields), which need no info and no arguments. For those under a scalar, an
+enum or an object type, this executor calls the resolver, then the serializer or the object's
+subfields, directly.
 
-Anything else, and anything that goes wrong on the short path (an exception, a null where the
-schema says non-null, a value the scalar refuses), takes graphql-core's own path, which runs
-the field again and reports the error as it always does. The short path is off whenever a
-schema extension hooks into every field (`resolve`), since it would skip that hook.
+Anything else, and anything that goes wrong before a field's value is in hand (an exception, a
+null where the schema says non-null, a value the scalar refuses, an object of another type),
+takes graphql-core's own path, which runs the field again and reports the error as it always
+does; an error among an object's subfields is handled as graphql-core handles it. The short
+path is off whenever a schema extension hooks into every field (`resolve`), since it would skip
+that hook.
 """
 
 from typing import Any
 
-from graphql import GraphQLNonNull, Undefined, is_leaf_type
+from graphql import GraphQLNonNull, Undefined, is_leaf_type, is_object_type
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-# Per field definition (by id: the schema lives as long as the process): the leaf type to
-# serialize with and whether the field is non-null, or None when the field has no short path.
-_LEAVES: dict[int, tuple[Any, bool] | None] = {}
+# Per field definition (by id: the schema lives as long as the process): how its value is
+# completed on the short path (a leaf's serializer, or an object type's subfields), whether it is
+# non-null, or None when the field has no short path.
+_SHAPES: dict[int, tuple[bool, Any, bool] | None] = {}
+_MISS = object()
 
 
-def _leaf(field_def) -> tuple[Any, bool] | None:
+def _shape(field_def) -> tuple[bool, Any, bool] | None:
+    """(is_leaf, type, non_null) for a basic field without arguments under a leaf or an object type."""
     key = id(field_def)
     try:
-        return _LEAVES[key]
+        return _SHAPES[key]
     except KeyError:
         pass
-    leaf = None
+    shape = None
     if getattr(field_def.resolve, "_is_default", False) and not field_def.args:
         type_ = field_def.type
         non_null = isinstance(type_, GraphQLNonNull)
         inner = type_.of_type if non_null else type_
-        if is_leaf_type(inner):
-            leaf = (inner, non_null)
-    _LEAVES[key] = leaf
-    return leaf
+        if is_leaf_type(inner) or is_object_type(inner):
+            shape = (is_leaf_type(inner), inner, non_null)
+    _SHAPES[key] = shape
+    return shape
 
 
-_MISS = object()
-
-
-def _short_path(field_def, leaf: tuple[Any, bool], source) -> Any:
-    """The field's serialized value, or _MISS when graphql-core's path must answer."""
+def _leaf_value(leaf_type, value) -> Any:
     try:
-        value = field_def.resolve(source, None)
-        if value is None:
-            return _MISS if leaf[1] else None
-        coerced = leaf[0].coerce_output_value(value)
+        coerced = leaf_type.coerce_output_value(value)
     except Exception:  # graphql-core's path runs the field again and reports the error
         return _MISS
     return _MISS if coerced is None or coerced is Undefined else coerced
 
 
+def _is_type_of(object_type, value) -> bool:
+    if object_type.is_type_of is None:
+        return True
+    try:
+        return object_type.is_type_of(value, None) is True
+    except Exception:  # graphql-core's path checks it again and reports the error
+        return False
+
+
 class Executor(StrawberryGraphQLCoreExecutionContext):
     def execute_fields(self, parent_type, source_value, path, grouped_field_set, position_context):
-        """graphql-core 3.3's execute_fields (the version is pinned), with the short path for
-        plain leaves.
+        """graphql-core 3.3's execute_fields (the version is pinned), with the short path.
 
         A copy of the loop rather than a wrapper around execute_field: one more Python frame for
         each of a page's 1,800 fields cost more than the short path saved.
@@ -75,13 +82,23 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             for response_name, field_details_list in grouped_field_set.items():
                 node = field_details_list[0].node
                 field_def = fields.get(node.name.value)
-                if field_def is not None and not node.arguments and (leaf := _leaf(field_def)) is not None:
-                    value = _short_path(field_def, leaf, source_value)
-                    if value is not _MISS:
-                        results[response_name] = value
-                        continue
-                field_path = Path(path, response_name, parent_type.name)
-                result = self.execute_field(parent_type, source_value, field_details_list, field_path, position_context)
+                result = _MISS
+                if field_def is not None and not node.arguments and (shape := _shape(field_def)) is not None:
+                    result = self._short_path(
+                        field_def,
+                        shape,
+                        source_value,
+                        field_details_list,
+                        path,
+                        response_name,
+                        parent_type,
+                        position_context,
+                    )
+                if result is _MISS:
+                    field_path = Path(path, response_name, parent_type.name)
+                    result = self.execute_field(
+                        parent_type, source_value, field_details_list, field_path, position_context
+                    )
                 if result is not Undefined:
                     results[response_name] = result
                     if is_awaitable(result):
@@ -99,3 +116,45 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return results
 
         return get_results()
+
+    def _short_path(
+        self, field_def, shape, source, field_details_list, path, response_name, parent_type, position_context
+    ):
+        """The field's completed value, or _MISS when graphql-core's path must answer.
+
+        Nothing of the field has run when it answers _MISS but its (basic, side-effect free)
+        resolver, which graphql-core's path calls again.
+        """
+        is_leaf, type_, non_null = shape
+        try:
+            value = field_def.resolve(source, None)
+        except Exception:
+            return _MISS
+        if value is None:
+            return _MISS if non_null else None
+        if is_leaf:
+            return _leaf_value(type_, value)
+        if not _is_type_of(type_, value):
+            return _MISS
+        # An object: its subfields, exactly as graphql-core's complete_object_value goes on. An
+        # error among them that reaches this field is handled as graphql-core's execute_field
+        # handles it (recorded here, or raised on to the parent when the field is non-null).
+        field_path = Path(path, response_name, parent_type.name)
+        try:
+            completed = self.collect_and_execute_subfields(
+                type_, field_details_list, field_path, value, position_context
+            )
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, field_def.type, field_details_list, field_path)
+            return None
+        if self.is_awaitable(completed):
+
+            async def await_completed() -> Any:
+                try:
+                    return await completed
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, field_def.type, field_details_list, field_path)
+                    return None
+
+            return await_completed()
+        return completed

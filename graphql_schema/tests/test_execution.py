@@ -15,11 +15,18 @@ class Color(enum.Enum):
 
 
 @strawberry.type
+class Tag:
+    label: str
+
+
+@strawberry.type
 class Row:
     name: str
     nickname: str | None
     count: int
     color: Color
+    tag: Tag
+    maybe_tag: Tag | None
 
     @strawberry.field
     def shout(self, times: int = 1) -> str:
@@ -32,6 +39,11 @@ class Broken:
     nickname = None
     count = 1
     color = Color.RED
+    maybe_tag = None
+
+    @property
+    def tag(self):
+        raise RuntimeError("cannot read the tag")
 
     @property
     def name(self):
@@ -43,16 +55,23 @@ class Query:
     @strawberry.field
     def rows(self) -> list[Row | None]:
         return [
-            Row(name="ann", nickname=None, count=1, color=Color.RED),
-            Row(name=None, nickname="b", count=2, color=Color.RED),  # null where non-null
-            Row(name="cat", nickname="c", count="three", color=Color.RED),  # not an Int
-            Row(name="dan", nickname="d", count=4, color="blue"),  # not a Color
+            Row(name="ann", nickname=None, count=1, color=Color.RED, tag=Tag(label="a"), maybe_tag=None),
+            Row(name=None, nickname="b", count=2, color=Color.RED, tag=Tag(label="b"), maybe_tag=None),  # null name
+            Row(name="cat", nickname="c", count="three", color=Color.RED, tag=Tag(label="c"), maybe_tag=None),
+            Row(name="dan", nickname="d", count=4, color="blue", tag=Tag(label="d"), maybe_tag=None),  # not a Color
             Broken(),
+            Row(name="eve", nickname="e", count=5, color=Color.RED, tag=Tag(label=None), maybe_tag=None),  # null label
+            Row(name="fay", nickname="f", count=6, color=Color.RED, tag=Tag(label="f"), maybe_tag=Tag(label=None)),
+            Row(name="gus", nickname="g", count=7, color=Color.RED, tag=None, maybe_tag=Tag(label="g")),  # null tag
+            Row(name="hal", nickname="h", count=8, color=Color.RED, tag="not a tag", maybe_tag=None),
         ]
 
 
 QUERY = """{
-  rows { __typename name alias: name nickname count color shout twice: shout(times: 2) }
+  rows {
+    __typename name alias: name nickname count color shout twice: shout(times: 2)
+    tag { label } maybeTag { label }
+  }
 }"""
 
 
@@ -80,13 +99,23 @@ def test_the_short_path_answers_as_graphql_core_does_values_nulls_and_errors():
         "color": "RED",
         "shout": "ANN",
         "twice": "ANNANN",
+        "tag": {"label": "a"},
+        "maybeTag": None,
     }
-    assert data["rows"][1:] == [None, None, None, None]
+    assert data["rows"][1:5] == [None, None, None, None]
+    assert data["rows"][5] is None  # the non-null tag's null label made the row null
+    assert data["rows"][6]["maybeTag"] is None  # the nullable tag's null label made only it null
+    assert data["rows"][6]["tag"] == {"label": "f"}
+    assert data["rows"][7:] == [None, None]
     assert {path for _, path in errors} >= {
         ("rows", 1, "name"),
         ("rows", 2, "count"),
         ("rows", 3, "color"),
-        ("rows", 4, "name"),
+        ("rows", 4, "name"),  # the first error of a row ends it: its tag is not read
+        ("rows", 5, "tag", "label"),
+        ("rows", 6, "maybeTag", "label"),
+        ("rows", 7, "tag"),
+        ("rows", 8, "tag", "label"),  # a string where a Tag is meant has no label
     }
 
 
@@ -104,4 +133,4 @@ def test_the_api_uses_the_short_path(gql, owner):
 
     # then
     assert result == {"clients": {"edges": [{"node": {"email": "ann@example.org", "fullName": "Ann Example"}}]}}
-    assert any(leaf is not None for leaf in execution._LEAVES.values())
+    assert any(leaf is not None for leaf in execution._SHAPES.values())
