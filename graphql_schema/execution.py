@@ -32,10 +32,8 @@ _MISS = object()
 def _shape(field_def) -> tuple[bool, Any, bool] | None:
     """(is_leaf, type, non_null) for a basic field without arguments under a leaf or an object type."""
     key = id(field_def)
-    try:
+    if key in _SHAPES:
         return _SHAPES[key]
-    except KeyError:
-        pass
     shape = None
     if getattr(field_def.resolve, "_is_default", False) and not field_def.args:
         type_ = field_def.type

@@ -48,13 +48,12 @@ class ColumnField(StrawberryDjangoField):
             return True
         # A foreign key: its row was selected or prefetched with the list (through the target
         # type's get_queryset), and is read from the row's cache without any Info.
-        model = self.origin_django_type.model if self.origin_django_type else None
-        return isinstance(getattr(model, self._attname, None), ForwardManyToOneDescriptor)
+        return isinstance(self._descriptor, ForwardManyToOneDescriptor)
 
     def get_result(self, source, info, args, kwargs):
         # A loaded column is the row's own value: read it without the generic lookup (a file
         # field's descriptor wraps its value, so it keeps the generic path).
-        if source is not None and type(getattr(type(source), self._attname, None)) is DeferredAttribute:
+        if source is not None and self._plain_column:
             try:
                 return source.__dict__[self._attname]
             except KeyError:  # deferred: the generic path loads it
@@ -64,6 +63,16 @@ class ColumnField(StrawberryDjangoField):
     @functools.cached_property
     def _attname(self) -> str:
         return self.django_name or self.python_name
+
+    @functools.cached_property
+    def _descriptor(self):
+        """The model's attribute for this field (None for a field that is no model attribute)."""
+        model = self.origin_django_type.model if self.origin_django_type else None
+        return getattr(model, self._attname, None)
+
+    @functools.cached_property
+    def _plain_column(self) -> bool:
+        return type(self._descriptor) is DeferredAttribute
 
 
 # Every type of the API is declared with this: `@django_type(Model, ...)`.

@@ -21,6 +21,8 @@ from strawberry import relay
 from strawberry.relay import NodeType, PageInfo, from_base64, to_base64
 from strawberry.relay.utils import should_resolve_list_connection_edges
 
+from mailing.selectors import as_pk
+
 CURSOR_PREFIX = "keyset"
 
 
@@ -34,12 +36,10 @@ def _key(cursor: str | None, argument: str) -> int | None:
         return None
     try:
         prefix, value = from_base64(cursor)
-        if prefix != CURSOR_PREFIX:
-            raise ValueError(prefix)
-        key = int(value)
     except (ValueError, TypeError):
-        raise ValueError(f"Argument '{argument}' is not a cursor of this list.") from None
-    if not 0 < key < 2**63:
+        prefix, value = None, None
+    key = as_pk(value) if prefix == CURSOR_PREFIX else None
+    if key is None:
         raise ValueError(f"Argument '{argument}' is not a cursor of this list.")
     return key
 

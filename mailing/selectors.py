@@ -169,10 +169,9 @@ def run_row_count(*statuses: str):
 
 def _run_count(closed_field: str | None, *statuses: str):
     """A run's count: taken as it closed, or counted while it is open."""
-    live = run_row_count(*statuses)
-    if closed_field is None:  # a count that is always 0 once the run is closed (open statuses)
-        return Case(When(status__in=CLOSED_RUN, then=Value(0)), default=live, output_field=IntegerField())
-    return Case(When(status__in=CLOSED_RUN, then=F(closed_field)), default=live, output_field=IntegerField())
+    # No field: a count of open statuses, which is 0 once the run is closed.
+    closed = Value(0) if closed_field is None else F(closed_field)
+    return Case(When(status__in=CLOSED_RUN, then=closed), default=run_row_count(*statuses), output_field=IntegerField())
 
 
 def _mailing_count(closed_field: str | None, *statuses: str):
