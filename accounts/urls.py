@@ -5,6 +5,8 @@ from accounts import views
 app_name = "accounts"
 
 urlpatterns = [
+    path("login/", views.login_page, name="login"),
+    path("logout/", views.logout_page, name="logout"),
     path("verify/<str:token>/", views.verify_email, name="verify-email"),
     path("reset/<str:token>/", views.reset_password, name="reset-password"),
     path("csrf/", views.csrf_token, name="csrf"),

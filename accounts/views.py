@@ -1,11 +1,13 @@
 """The pages behind the links in account e-mails, and the CSRF token for browser clients."""
 
+from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services, tokens
 from accounts.forms import ResetPasswordForm
@@ -69,3 +71,24 @@ def csrf_token(request: HttpRequest) -> JsonResponse:
     send it back in the `X-CSRFToken` header of every POST to /graphql/.
     """
     return JsonResponse({"csrfToken": get_token(request)})
+
+
+def _next_url(request: HttpRequest) -> str:
+    """Where to go after logging in: `next` when it is a page of this site, else the dashboard."""
+    target = request.GET.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return "/app/"
+
+
+@never_cache
+@require_GET
+def login_page(request: HttpRequest) -> HttpResponse:
+    """The login form; its module logs in through the API's `login` mutation."""
+    return render(request, "accounts/login.html", {"next": _next_url(request)})
+
+
+@require_POST
+def logout_page(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("accounts:login")

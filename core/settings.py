@@ -211,6 +211,9 @@ MAIL_TASKS_SYNC = env_bool("MAIL_TASKS_SYNC", False)
 # Throttles, counted in the cache (Redis when configured, so every process shares them):
 # failed logins per e-mail address and per client IP in a window of seconds, and account
 # e-mails (registration, new verification link, password reset) per address and per IP.
+# The web app: its pages ask for a session at the login page, and land on the dashboard after it.
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "app:dashboard"
 LOGIN_FAILURES_PER_EMAIL = env_int("LOGIN_FAILURES_PER_EMAIL", 5)
 LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 20)
 LOGIN_FAILURES_WINDOW = env_int("LOGIN_FAILURES_WINDOW", 15 * 60)
@@ -223,6 +226,7 @@ NUM_PROXIES = env_int("NUM_PROXIES", 0)
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
+LANGUAGES = [("en", "English"), ("ru", "Русский")]
 USE_TZ = True
 
 STATIC_URL = "static/"

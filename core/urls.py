@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.i18n import JavaScriptCatalog
 
 from core import views
 from graphql_schema.views import graphql_view
@@ -11,6 +12,9 @@ urlpatterns = [
     path("blog/", include("blog.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("app/", include("core.app_urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("graphql/", graphql_view(), name="graphql"),
     path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
     re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", views.media, name="media"),

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Refresh the third-party browser assets kept under core/static/vendor/ from the npm registry,
-# so that pages (Bootstrap) and GraphiQL work without reaching a CDN.
+# so that pages (Bootstrap), the web app (Alpine.js in its CSP build, Chart.js) and GraphiQL work
+# without reaching a CDN.
 #
 #   bash scripts/vendor-static.sh
 #
-# The versions are those that django-bootstrap5 and strawberry's GraphiQL page name. The
+# The versions of Bootstrap and GraphiQL are those that django-bootstrap5 and strawberry's GraphiQL
+# page name; Alpine.js and Chart.js are pinned here. The
 # sourceMappingURL comments are removed: the maps are not shipped, and the manifest static
 # storage (collectstatic) refuses a reference to a missing file.
 set -euo pipefail
@@ -14,7 +16,8 @@ out="$here/core/static/vendor"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-packages=(bootstrap@5.3.8 react@18.2.0 react-dom@18.2.0 js-cookie@3.0.5 graphiql@3.8.3 @graphiql/plugin-explorer@1.0.2)
+packages=(bootstrap@5.3.8 react@18.2.0 react-dom@18.2.0 js-cookie@3.0.5 graphiql@3.8.3 @graphiql/plugin-explorer@1.0.2
+    @alpinejs/csp@3.17.4 chart.js@4.6.1)
 (cd "$work" && npm pack --silent "${packages[@]}" >/dev/null)
 for tarball in "$work"/*.tgz; do
     mkdir -p "${tarball%.tgz}"
@@ -37,7 +40,12 @@ copy graphiql-3.8.3/package/graphiql.min.css graphiql/graphiql.min.css
 copy graphiql-3.8.3/package/LICENSE graphiql/LICENSE.graphiql
 copy graphiql-plugin-explorer-1.0.2/package/dist/index.umd.js graphiql/plugin-explorer.umd.js
 copy graphiql-plugin-explorer-1.0.2/package/dist/style.css graphiql/plugin-explorer.css
+copy alpinejs-csp-3.17.4/package/dist/module.esm.min.js alpinejs/module.esm.min.js
+# The package ships no licence file; its package.json names the licence (MIT).
+copy alpinejs-csp-3.17.4/package/package.json alpinejs/package.json
+copy chart.js-4.6.1/package/dist/chart.umd.min.js chartjs/chart.umd.min.js
+copy chart.js-4.6.1/package/LICENSE.md chartjs/LICENSE.md
 
-cd "$out" && sha256sum bootstrap/* graphiql/* >SHA256SUMS
+cd "$out" && sha256sum alpinejs/* bootstrap/* chartjs/* graphiql/* >SHA256SUMS
 echo "vendored into $out:"
 cat "$out/SHA256SUMS"

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from core import app_views
+
+app_name = "app"
+
+urlpatterns = [
+    path("", app_views.dashboard, name="dashboard"),
+    path("account/", app_views.account, name="account"),
+    path("clients/", app_views.clients, name="clients"),
+    path("messages/", app_views.messages, name="messages"),
+    path("mailings/", app_views.mailings, name="mailings"),
+    path("mailings/<str:mailing_id>/", app_views.mailing, name="mailing"),
+    path("manage/", app_views.manage, name="manage"),
+]
