@@ -10,9 +10,11 @@ the system's CAs (or SSL_CERT_FILE), or only EMAIL_SSL_CAFILE when it is set; th
 sent only after that.
 """
 
+import base64
 import contextlib
 import functools
 import hashlib
+import hmac
 import smtplib
 import socket
 import ssl
@@ -97,7 +99,7 @@ def _describe(error: BaseException, timeout: float) -> str:
     if isinstance(error, ConnectionRefusedError):
         return "Connection refused by the mail server."
     if isinstance(error, ssl.SSLCertVerificationError):
-        return f"The mail server's certificate was refused: {error.verify_message or error}."
+        return f"The mail server's certificate was refused: {str(error.verify_message or error).rstrip('.')}."
     if isinstance(error, smtplib.SMTPServerDisconnected):
         return f"The mail server closed the connection ({error})."
     if isinstance(error, smtplib.SMTPResponseException):
@@ -171,7 +173,7 @@ class _Rejections:
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._until: dict[tuple, tuple[float, AuthenticationFailed]] = {}
+        self._refused: dict[tuple, tuple[float, AuthenticationFailed]] = {}
 
     @staticmethod
     def _key(config: ServerConfig) -> tuple:
@@ -180,17 +182,17 @@ class _Rejections:
 
     def check(self, config: ServerConfig) -> None:
         with self._lock:
-            until, error = self._until.get(self._key(config), (0.0, None))
-        if error is not None and time.monotonic() < until:
+            refused_at, error = self._refused.get(self._key(config), (0.0, None))
+        if error is not None and time.monotonic() < refused_at + config.auth_hold:
             raise AuthenticationFailed(error.reply, error.code)
 
     def remember(self, config: ServerConfig, error: AuthenticationFailed) -> None:
         with self._lock:
-            self._until[self._key(config)] = (time.monotonic() + config.auth_hold, error)
+            self._refused[self._key(config)] = (time.monotonic(), error)
 
-    def forget(self, config: ServerConfig) -> None:
+    def clear(self) -> None:
         with self._lock:
-            self._until.pop(self._key(config), None)
+            self._refused.clear()
 
 
 rejections = _Rejections()
@@ -199,7 +201,31 @@ rejections = _Rejections()
 AUTH_MECHANISMS = ("CRAM-MD5", "PLAIN", "LOGIN")
 
 
-def _login(smtp: smtplib.SMTP, config: ServerConfig) -> None:
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def _auth_exchange(smtp: smtplib.SMTP, mechanism: str, username: str, password: str) -> tuple[int, bytes]:
+    """The AUTH command and its challenges; the last reply. UTF-8 credentials (RFC 4616), which
+    smtplib's own mechanisms cannot send."""
+    if mechanism == "PLAIN":
+        return smtp.docmd("AUTH", "PLAIN " + _b64(f"\0{username}\0{password}"))
+    if mechanism == "LOGIN":
+        code, text = smtp.docmd("AUTH", "LOGIN")
+        for answer in (username, password):
+            if code != 334:
+                break
+            code, text = smtp.docmd(_b64(answer))
+        return code, text
+    code, text = smtp.docmd("AUTH", "CRAM-MD5")
+    if code == 334:
+        challenge = base64.b64decode(text)
+        digest = hmac.new(password.encode("utf-8"), challenge, "md5").hexdigest()
+        code, text = smtp.docmd(_b64(f"{username} {digest}"))
+    return code, text
+
+
+def _login(smtp: smtplib.SMTP, username: str, password: str) -> None:
     """One AUTH exchange with one mechanism: smtplib's `login` would try each in turn."""
     if not smtp.has_extn("auth"):
         raise ConnectError("The mail server offers no AUTH, but EMAIL_HOST_USER is set (is TLS required first?).")
@@ -209,16 +235,15 @@ def _login(smtp: smtplib.SMTP, config: ServerConfig) -> None:
         raise ConnectError(
             f"The mail server offers no AUTH mechanism this service speaks (it offers {' '.join(offered)})."
         )
-    smtp.user, smtp.password = config.username, config.password
-    try:
-        smtp.auth(mechanism, getattr(smtp, "auth_" + mechanism.lower().replace("-", "_")))
-    except smtplib.SMTPAuthenticationError as error:
-        reply = _reply_text(error.smtp_code, error.smtp_error)
-        if 500 <= error.smtp_code < 600:
-            failed = AuthenticationFailed(reply, error.smtp_code)
-            rejections.remember(config, failed)
-            raise failed from None
-        raise ConnectError(f"The mail server could not check the login: {reply}", error.smtp_code) from None
+    code, text = _auth_exchange(smtp, mechanism, username, password)
+    if code in (235, 503):  # 503: already authenticated
+        return
+    reply = _reply_text(code, text)
+    if 500 <= code < 600:
+        raise AuthenticationFailed(reply, code)
+    if code == 421 or code < 0:
+        raise ConnectError(f"The mail server closed the session at AUTH: {reply}", code if code > 0 else None)
+    raise ConnectError(f"The mail server could not check the login: {reply}", code)
 
 
 class Session:
@@ -264,7 +289,11 @@ class Session:
                 if not 200 <= code < 300:
                     raise ConnectError(f"The mail server refused the session: {_reply_text(code, text)}", code)
             if config.username:
-                _login(smtp, config)
+                _login(smtp, config.username, config.password)
+        except AuthenticationFailed as error:
+            _close_quietly(smtp)
+            rejections.remember(config, error)
+            raise
         except ConnectError:
             _close_quietly(smtp)
             raise
@@ -454,9 +483,36 @@ def _close_quietly(smtp: smtplib.SMTP | None, quit: bool = False) -> None:
             smtp.close()
 
 
+class _OneLogin:
+    """smtplib's SMTP with the engine's login: one AUTH exchange, UTF-8 credentials."""
+
+    def login(self, user, password, *, initial_response_ok=True):
+        self.ehlo_or_helo_if_needed()
+        try:
+            _login(self, user, password)
+        except AuthenticationFailed as error:
+            raise smtplib.SMTPAuthenticationError(error.code, error.reply) from None
+        except ConnectError as error:
+            raise smtplib.SMTPException(str(error)) from None
+        return (235, b"")
+
+
+class _OneLoginSMTP(_OneLogin, smtplib.SMTP):
+    pass
+
+
+class _OneLoginSMTP_SSL(_OneLogin, smtplib.SMTP_SSL):
+    pass
+
+
 class EmailBackend(smtp_backend.EmailBackend):
-    """Django's SMTP backend (account mails) with the engine's TLS context: EMAIL_SSL_CAFILE is
-    trusted, and a client certificate does not drop the verification of the server's."""
+    """Django's SMTP backend (account mails) with the engine's TLS context and login:
+    EMAIL_SSL_CAFILE is trusted, a client certificate does not drop the verification of the
+    server's, and a refused login is not tried again with another mechanism."""
+
+    @property
+    def connection_class(self):
+        return _OneLoginSMTP_SSL if self.use_ssl else _OneLoginSMTP
 
     @cached_property
     def ssl_context(self) -> ssl.SSLContext:

@@ -44,11 +44,19 @@ def _builder(subject: x509.Name, issuer: x509.Name, public_key) -> x509.Certific
     )
 
 
-def _leaf(builder: x509.CertificateBuilder, usage, hosts: bool) -> x509.CertificateBuilder:
+LOOPBACK = ("localhost", "127.0.0.1")
+
+
+def _leaf(builder: x509.CertificateBuilder, usage, hosts: tuple[str, ...]) -> x509.CertificateBuilder:
     builder = builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
     builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
     if hosts:
-        names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+        names = []
+        for host in hosts:
+            try:
+                names.append(x509.IPAddress(ipaddress.ip_address(host)))
+            except ValueError:
+                names.append(x509.DNSName(host))
         builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
     return builder
 
@@ -86,7 +94,7 @@ class Authority:
         pair = _write(directory, "ca", certificate, key)
         return cls(directory, pair.cert, certificate, key)
 
-    def _issue(self, stem: str, common_name: str, usage, hosts: bool) -> Pair:
+    def _issue(self, stem: str, common_name: str, usage, hosts: tuple[str, ...]) -> Pair:
         key = ec.generate_private_key(ec.SECP256R1())
         builder = _leaf(_builder(_name(common_name), self._certificate.subject, key.public_key()), usage, hosts)
         builder = builder.add_extension(
@@ -94,18 +102,17 @@ class Authority:
         )
         return _write(self.directory, stem, builder.sign(self._key, hashes.SHA256()), key)
 
-    def server(self, stem: str = "server") -> Pair:
-        """A server certificate for 127.0.0.1 and localhost."""
-        return self._issue(stem, "localhost", ExtendedKeyUsageOID.SERVER_AUTH, hosts=True)
+    def server(self, stem: str = "server", hosts: tuple[str, ...] = LOOPBACK) -> Pair:
+        """A server certificate for `hosts` (127.0.0.1 and localhost unless told)."""
+        return self._issue(stem, hosts[0], ExtendedKeyUsageOID.SERVER_AUTH, hosts)
 
     def client(self, stem: str = "client") -> Pair:
-        return self._issue(stem, "mailing client", ExtendedKeyUsageOID.CLIENT_AUTH, hosts=False)
+        return self._issue(stem, "mailing client", ExtendedKeyUsageOID.CLIENT_AUTH, ())
 
 
 def self_signed(directory: Path, stem: str = "self-signed") -> Pair:
     """A server certificate for 127.0.0.1 and localhost that nobody vouches for."""
     key = ec.generate_private_key(ec.SECP256R1())
-    builder = _leaf(
-        _builder(_name("localhost"), _name("localhost"), key.public_key()), ExtendedKeyUsageOID.SERVER_AUTH, True
-    )
+    builder = _builder(_name("localhost"), _name("localhost"), key.public_key())
+    builder = _leaf(builder, ExtendedKeyUsageOID.SERVER_AUTH, LOOPBACK)
     return _write(directory, stem, builder.sign(key, hashes.SHA256()), key)

@@ -22,6 +22,7 @@ import email.policy
 import re
 import socket
 import ssl
+import warnings
 from dataclasses import dataclass, field
 
 from aiosmtpd.controller import Controller
@@ -177,7 +178,10 @@ class _Controller(Controller):
         super().__init__(_Handler(server), **kwargs)
 
     def factory(self):
-        return _MisbehavingSMTP(self.handler, self.test_server, **self.SMTP_kwargs)
+        with warnings.catch_warnings():
+            # aiosmtpd warns of AUTH without STARTTLS; under implicit TLS that is what is meant.
+            warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS", UserWarning)
+            return _MisbehavingSMTP(self.handler, self.test_server, **self.SMTP_kwargs)
 
 
 def _server_context(certificate: Pair, client_ca: str | None = None) -> ssl.SSLContext:
@@ -248,6 +252,7 @@ class SmtpServer:
 
     def start(self) -> "SmtpServer":
         self._controller.start()
+        self.connections = 0  # not the controller's own, made to see that it listens
         return self
 
     def stop(self) -> None:
