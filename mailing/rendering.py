@@ -53,13 +53,27 @@ def _one_line(value: str) -> str:
     return value.replace("\r", " ").replace("\n", " ")
 
 
+# The folder fills a line up to max_line_length with one encoded word; at 76, a continuation
+# line's word (after its space) is at most 75 characters, RFC 2047's limit. At the default 78,
+# Python writes 77.
+_ASCII = policy.SMTP.clone(max_line_length=76)
+_UTF8 = policy.SMTPUTF8.clone(max_line_length=76)
+
+
 def _header(name: str, value: str | list[Address], utf8: bool = False) -> bytes:
     """A header folded by the email package: RFC 2047 encoded words of at most 75 characters for
     non-ASCII text, or raw UTF-8 (RFC 6532) for a message that travels with SMTPUTF8."""
-    chosen = policy.SMTPUTF8 if utf8 else policy.SMTP
-    if isinstance(value, str):
-        value = _one_line(value)
-    return chosen.header_factory(name, value).fold(policy=chosen).encode("utf-8" if utf8 else "ascii")
+    text = _one_line(value) if isinstance(value, str) else ", ".join(str(address) for address in value)
+    if text.isascii() and len(name) + len(text) + 2 <= _ASCII.max_line_length:
+        # What the folder would write, without parsing the value again: most headers of most
+        # messages (Address's str() quotes a display name as the folder does).
+        return f"{name}: {text}\r\n".encode()
+    chosen = _UTF8 if utf8 else _ASCII
+    return (
+        chosen.header_factory(name, _one_line(value) if isinstance(value, str) else value)
+        .fold(policy=chosen)
+        .encode("utf-8" if utf8 else "ascii")
+    )
 
 
 def _mailbox(display_name: str, address: str) -> Address | None:
