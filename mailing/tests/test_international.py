@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 
 from graphql_schema.tests.helpers import OPERATION_INFO, messages_of, validation
 from mailing.addresses import validate_email_address
+from mailing.checks import check_mail_settings
 from mailing.models import Client, DeliveryAttempt, DeliveryStatus
 from mailing.rendering import PreparedMessage
 from mailing.services import delivery
@@ -280,3 +281,30 @@ def test_a_csv_import_takes_international_addresses(gql, owner):
         "errors": [{"row": 4, "field": "email", "message": "Enter a valid email address."}],
     }
     assert sorted(Client.objects.values_list("email", flat=True)) == sorted([IDN, UTF8_LOCAL])
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            {"DEFAULT_FROM_EMAIL": "Shop, Inc. <news@shop.example>"},
+            "mailing.E001",
+        ),
+        ({"EMAIL_USE_TLS": True, "EMAIL_USE_SSL": True}, "mailing.E002"),
+        ({"EMAIL_USE_TLS": True, "EMAIL_SSL_CAFILE": "/nonexistent/ca.pem"}, "mailing.E003"),
+    ],
+)
+def test_mail_settings_that_cannot_work_are_found_by_check(settings, overrides, expected):
+    # given
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+
+    # when
+    errors = check_mail_settings(None)
+
+    # then
+    assert [error.id for error in errors] == [expected]
+
+
+def test_the_default_mail_settings_pass_the_check(settings):
+    assert check_mail_settings(None) == []
