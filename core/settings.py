@@ -249,13 +249,22 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 # Mail: Django's own setting names.
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+# mailing.smtp.EmailBackend is Django's SMTP backend with the TLS context of the delivery engine
+# (EMAIL_SSL_CAFILE honoured, the certificate and host name always verified).
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "mailing.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = env_int("EMAIL_PORT", 1025)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+# Both TLS modes verify the server's certificate and host name. EMAIL_SSL_CAFILE: a PEM file of
+# the CA(s) to trust instead of the system's (a private CA); SSL_CERT_FILE, read by OpenSSL
+# itself, does the same for every TLS client of the process. EMAIL_SSL_CERTFILE and
+# EMAIL_SSL_KEYFILE: a client certificate and its key, for a server that asks for one.
+EMAIL_SSL_CAFILE = env_str("EMAIL_SSL_CAFILE")
+EMAIL_SSL_CERTFILE = env_str("EMAIL_SSL_CERTFILE")
+EMAIL_SSL_KEYFILE = env_str("EMAIL_SSL_KEYFILE")
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Mailing service <noreply@localhost>")
 # The development mail catcher (`manage.py mailcatcher`) keeps each message it receives here.

@@ -7,6 +7,13 @@ import strawberry_django
 from django.db.models.fields.related_descriptors import ForwardManyToOneDescriptor
 from django.db.models.query_utils import DeferredAttribute
 from strawberry_django.fields.field import StrawberryDjangoField
+from strawberry_django.fields.types import field_type_map, input_field_type_map
+
+from mailing.addresses import EmailAddressField
+
+# strawberry-django maps model fields by their exact class: an international address is a String.
+field_type_map[EmailAddressField] = str
+input_field_type_map[EmailAddressField] = str
 
 
 def annotated_field(*, name: str, expression: Callable, description: str):

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from core.models import TimeStampedModel
+from mailing.addresses import EmailAddressField
 
 MESSAGE_BODY_MAX_LENGTH = 100_000
 
@@ -18,7 +19,7 @@ class Client(TimeStampedModel):
     """A recipient in an owner's client list."""
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="clients")
-    email = models.EmailField("e-mail", max_length=254, help_text="The client's e-mail address.")
+    email = EmailAddressField("e-mail", max_length=254, help_text="The client's e-mail address.")
     full_name = models.CharField(max_length=200, validators=[validate_single_line], help_text="The client's full name.")
     comment = models.TextField(blank=True, max_length=2000, help_text="A free note about the client.")
     unsubscribed_at = models.DateTimeField(
@@ -206,7 +207,7 @@ class DeliveryAttempt(TimeStampedModel):
     client = models.ForeignKey(
         Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="delivery_attempts"
     )
-    email = models.EmailField("e-mail", max_length=254, help_text="The address it was sent to.")
+    email = EmailAddressField("e-mail", max_length=254, help_text="The address it was sent to.")
     full_name = models.CharField(max_length=200, blank=True, help_text="The recipient's name when the run began.")
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0, help_text="SMTP transactions tried for this recipient.")

@@ -8,11 +8,15 @@ no template engine and no `str.format` ever sees the owner's text, so a message 
 import binascii
 import re
 import secrets
-from email.header import Header
-from email.utils import format_datetime, formataddr, parseaddr
+from email import policy
+from email.headerregistry import Address
+from email.utils import format_datetime
 from urllib.parse import urlsplit
 
 from django.core import signing
+from django.core.exceptions import ImproperlyConfigured
+
+from mailing.addresses import needs_smtputf8, wire_address
 
 PLACEHOLDER = re.compile(r"\{(name|email)\}")
 UNSUBSCRIBE_SALT = "mailing.unsubscribe"
@@ -44,13 +48,65 @@ def _dot_stuff(data: bytes) -> bytes:
     return re.sub(rb"(?m)^\.", b"..", data)
 
 
-def _header(name: str, value: str) -> bytes:
+def _one_line(value: str) -> str:
     # Values are single-line by validation; a stray line break must still not start a new header.
-    value = value.replace("\r", " ").replace("\n", " ")
-    if value.isascii() and len(name) + len(value) + 2 <= 78:
-        return f"{name}: {value}\r\n".encode()
-    encoded = Header(value, "utf-8" if not value.isascii() else "us-ascii", header_name=name).encode(linesep="\r\n")
-    return f"{name}: {encoded}\r\n".encode()
+    return value.replace("\r", " ").replace("\n", " ")
+
+
+# The folder fills a line up to max_line_length with one encoded word; at 76, a continuation
+# line's word (after its space) is at most 75 characters, RFC 2047's limit. At the default 78,
+# Python writes 77.
+_ASCII = policy.SMTP.clone(max_line_length=76)
+_UTF8 = policy.SMTPUTF8.clone(max_line_length=76)
+
+
+def _header(name: str, value: str | list[Address], utf8: bool = False) -> bytes:
+    """A header folded by the email package: RFC 2047 encoded words of at most 75 characters for
+    non-ASCII text, or raw UTF-8 (RFC 6532) for a message that travels with SMTPUTF8."""
+    text = _one_line(value) if isinstance(value, str) else ", ".join(str(address) for address in value)
+    if text.isascii() and len(name) + len(text) + 2 <= _ASCII.max_line_length:
+        # What the folder would write, without parsing the value again: most headers of most
+        # messages (Address's str() quotes a display name as the folder does).
+        return f"{name}: {text}\r\n".encode()
+    chosen = _UTF8 if utf8 else _ASCII
+    return (
+        chosen.header_factory(name, _one_line(value) if isinstance(value, str) else value)
+        .fold(policy=chosen)
+        .encode("utf-8" if utf8 else "ascii")
+    )
+
+
+def _mailbox(display_name: str, address: str) -> Address | None:
+    """The address as it goes out (domain in punycode), with its display name; None if unusable."""
+    wire = wire_address(address)
+    if wire is None:
+        return None
+    username, _, domain = wire.rpartition("@")
+    try:
+        return Address(display_name=_one_line(display_name), username=username, domain=domain)
+    except ValueError:
+        return None
+
+
+def _address_header(name: str, mailbox: Address | None) -> bytes:
+    if mailbox is None:
+        # The session refuses to send to such an address; the header only has to be harmless.
+        return f"{name}: undisclosed-recipients:;\r\n".encode()
+    return _header(name, [mailbox], utf8=needs_smtputf8(mailbox.addr_spec))
+
+
+def parse_from(from_email: str) -> Address:
+    """DEFAULT_FROM_EMAIL (`Name <sender@example.org>` or a bare address) as one mailbox."""
+    parsed = policy.default.header_factory("From", _one_line(from_email))
+    if parsed.defects or len(parsed.addresses) != 1 or not parsed.addresses[0].domain:
+        raise ImproperlyConfigured(
+            f"DEFAULT_FROM_EMAIL must be one address, like 'Name <sender@example.org>': {from_email!r}"
+        )
+    address = parsed.addresses[0]
+    mailbox = _mailbox(address.display_name, address.addr_spec)
+    if mailbox is None:
+        raise ImproperlyConfigured(f"DEFAULT_FROM_EMAIL's address cannot be used in SMTP: {from_email!r}")
+    return mailbox
 
 
 def _text_part(text: str, subtype: str) -> bytes:
@@ -70,9 +126,10 @@ class PreparedMessage:
     """One message of one run, encoded once; `render` fills in one recipient."""
 
     def __init__(self, *, subject: str, body: str, html_body: str, from_email: str, site_url: str):
-        self.from_header = _header("From", from_email)
-        self.envelope_from = parseaddr(from_email)[1]
-        self.domain = self.envelope_from.rpartition("@")[2] or urlsplit(site_url).hostname or "localhost"
+        sender = parse_from(from_email)
+        self.from_header = _address_header("From", sender)
+        self.envelope_from = sender.addr_spec
+        self.domain = sender.domain or urlsplit(site_url).hostname or "localhost"
         self.site_url = site_url.rstrip("/")
         self.subject = subject
         self.body = body
@@ -126,7 +183,7 @@ class PreparedMessage:
         return b"".join(
             (
                 self.from_header,
-                _header("To", formataddr((name, email), charset="utf-8")),
+                _address_header("To", _mailbox(name, email)),
                 subject,
                 self._date_header,
                 b"Message-ID: " + message_id.encode() + b"\r\n",

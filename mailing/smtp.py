@@ -1,20 +1,35 @@
 """Talking to the mail server: one session reused for many messages, and every reply classified.
 
 Nothing here raises on a misbehaving server: opening a session raises only `ConnectError` (the
-server cannot be reached; no message was in flight), and `Session.send` always returns a
-`Result`. Every socket operation has the timeout of EMAIL_TIMEOUT, connect and each read alike.
+server cannot be reached; no message was in flight) or its subclass `AuthenticationFailed` (the
+server refused the login), and `Session.send` always returns a `Result`. Every socket operation
+has the timeout of EMAIL_TIMEOUT, connect and each read alike.
+
+Both TLS modes (STARTTLS and implicit TLS) verify the server's certificate and host name, against
+the system's CAs (or SSL_CERT_FILE), or only EMAIL_SSL_CAFILE when it is set; the password is
+sent only after that.
 """
 
+import base64
 import contextlib
+import functools
+import hashlib
+import hmac
 import smtplib
 import socket
 import ssl
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from django.conf import settings
+from django.core.mail.backends import smtp as smtp_backend
 from django.core.mail.utils import DNS_NAME
+from django.utils.functional import cached_property
+
+from mailing.addresses import needs_smtputf8, wire_address
 
 
 class Outcome(StrEnum):
@@ -39,6 +54,23 @@ class ConnectError(Exception):
     def __init__(self, message: str, code: int | None = None):
         super().__init__(message)
         self.code = code
+
+
+class AuthenticationFailed(ConnectError):
+    """The server answered AUTH with a permanent refusal (535 and the like): the credentials are
+    wrong, and trying again, with another mechanism or on another connection, only brings a
+    provider's lockout closer. The run should pause at once; `reply` is the server's answer."""
+
+    PREFIX = "Authentication failed: "
+
+    def __init__(self, reply: str, code: int | None = None):
+        super().__init__(f"{self.PREFIX}{reply}", code)
+        self.reply = reply
+
+    @classmethod
+    def describes(cls, error: str) -> bool:
+        """Whether a stored error text (a run's last_error) is one of these."""
+        return error.startswith(cls.PREFIX)
 
 
 def _reply_text(code: int, text: bytes | str) -> str:
@@ -66,6 +98,8 @@ def _describe(error: BaseException, timeout: float) -> str:
         return f"Timed out after {timeout:g} s waiting for the mail server."
     if isinstance(error, ConnectionRefusedError):
         return "Connection refused by the mail server."
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return f"The mail server's certificate was refused: {str(error.verify_message or error).rstrip('.')}."
     if isinstance(error, smtplib.SMTPServerDisconnected):
         return f"The mail server closed the connection ({error})."
     if isinstance(error, smtplib.SMTPResponseException):
@@ -83,6 +117,11 @@ class ServerConfig:
     use_ssl: bool = False
     timeout: float = 10
     pipelining: bool = True
+    ssl_cafile: str = ""
+    ssl_certfile: str = ""
+    ssl_keyfile: str = ""
+    # How long a login the server refused is not tried again by this process (see `_Rejections`).
+    auth_hold: float = 60
 
     @classmethod
     def from_settings(cls) -> "ServerConfig":
@@ -95,7 +134,116 @@ class ServerConfig:
             use_ssl=settings.EMAIL_USE_SSL,
             timeout=settings.EMAIL_TIMEOUT or 10,
             pipelining=settings.MAILING_SMTP_PIPELINING,
+            ssl_cafile=settings.EMAIL_SSL_CAFILE or "",
+            ssl_certfile=settings.EMAIL_SSL_CERTFILE or "",
+            ssl_keyfile=settings.EMAIL_SSL_KEYFILE or "",
+            auth_hold=settings.MAILING_BREAKER_COOLDOWN,
         )
+
+    def tls_context(self) -> ssl.SSLContext:
+        return tls_context(cafile=self.ssl_cafile, certfile=self.ssl_certfile, keyfile=self.ssl_keyfile)
+
+
+@functools.lru_cache(maxsize=8)
+def tls_context(*, cafile: str = "", certfile: str = "", keyfile: str = "") -> ssl.SSLContext:
+    """A client context that verifies the certificate and the host name (TLS 1.2 at least).
+
+    `cafile` replaces the system's CAs (a private CA); `certfile`/`keyfile` are a client
+    certificate. Raises `ConnectError` naming the setting whose file cannot be used.
+    """
+    try:
+        context = ssl.create_default_context(cafile=cafile or None)
+    except (OSError, ssl.SSLError) as error:
+        raise ConnectError(f"EMAIL_SSL_CAFILE {cafile!r} cannot be used: {error}") from None
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if certfile:
+        try:
+            context.load_cert_chain(certfile, keyfile or None)
+        except (OSError, ssl.SSLError) as error:
+            raise ConnectError(
+                f"EMAIL_SSL_CERTFILE {certfile!r} / EMAIL_SSL_KEYFILE {keyfile!r} cannot be used: {error}"
+            ) from None
+    return context
+
+
+class _Rejections:
+    """Logins the server refused, per process: the same credentials are not offered to the same
+    server again until `auth_hold` seconds have passed. Each worker thus makes one AUTH attempt,
+    however often its run is retried, until the run's pause is over."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._refused: dict[tuple, tuple[float, AuthenticationFailed]] = {}
+
+    @staticmethod
+    def _key(config: ServerConfig) -> tuple:
+        digest = hashlib.sha256(config.password.encode()).hexdigest()
+        return (config.host, config.port, config.username, digest)
+
+    def check(self, config: ServerConfig) -> None:
+        with self._lock:
+            refused_at, error = self._refused.get(self._key(config), (0.0, None))
+        if error is not None and time.monotonic() < refused_at + config.auth_hold:
+            raise AuthenticationFailed(error.reply, error.code)
+
+    def remember(self, config: ServerConfig, error: AuthenticationFailed) -> None:
+        with self._lock:
+            self._refused[self._key(config)] = (time.monotonic(), error)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._refused.clear()
+
+
+rejections = _Rejections()
+
+# The mechanisms smtplib speaks, best first; one of them is tried, once.
+AUTH_MECHANISMS = ("CRAM-MD5", "PLAIN", "LOGIN")
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def _auth_exchange(smtp: smtplib.SMTP, mechanism: str, username: str, password: str) -> tuple[int, bytes]:
+    """The AUTH command and its challenges; the last reply. UTF-8 credentials (RFC 4616), which
+    smtplib's own mechanisms cannot send."""
+    if mechanism == "PLAIN":
+        return smtp.docmd("AUTH", "PLAIN " + _b64(f"\0{username}\0{password}"))
+    if mechanism == "LOGIN":
+        code, text = smtp.docmd("AUTH", "LOGIN")
+        for answer in (username, password):
+            if code != 334:
+                break
+            code, text = smtp.docmd(_b64(answer))
+        return code, text
+    code, text = smtp.docmd("AUTH", "CRAM-MD5")
+    if code == 334:
+        challenge = base64.b64decode(text)
+        digest = hmac.new(password.encode("utf-8"), challenge, "md5").hexdigest()
+        code, text = smtp.docmd(_b64(f"{username} {digest}"))
+    return code, text
+
+
+def _login(smtp: smtplib.SMTP, username: str, password: str) -> None:
+    """One AUTH exchange with one mechanism: smtplib's `login` would try each in turn."""
+    if not smtp.has_extn("auth"):
+        raise ConnectError("The mail server offers no AUTH, but EMAIL_HOST_USER is set (is TLS required first?).")
+    offered = smtp.esmtp_features["auth"].upper().split()
+    mechanism = next((name for name in AUTH_MECHANISMS if name in offered), None)
+    if mechanism is None:
+        raise ConnectError(
+            f"The mail server offers no AUTH mechanism this service speaks (it offers {' '.join(offered)})."
+        )
+    code, text = _auth_exchange(smtp, mechanism, username, password)
+    if code in (235, 503):  # 503: already authenticated
+        return
+    reply = _reply_text(code, text)
+    if 500 <= code < 600:
+        raise AuthenticationFailed(reply, code)
+    if code == 421 or code < 0:
+        raise ConnectError(f"The mail server closed the session at AUTH: {reply}", code if code > 0 else None)
+    raise ConnectError(f"The mail server could not check the login: {reply}", code)
 
 
 class Session:
@@ -106,25 +254,46 @@ class Session:
         self.config = config
         self.alive = True
         self.pipelining = config.pipelining and smtp.has_extn("pipelining")
+        self.smtputf8 = smtp.has_extn("smtputf8")
+        self.eightbitmime = smtp.has_extn("8bitmime")
 
     @classmethod
     def open(cls, config: ServerConfig) -> "Session":
-        smtp_class = smtplib.SMTP_SSL if config.use_ssl else smtplib.SMTP
+        if config.username:
+            rejections.check(config)
+        context = config.tls_context() if config.use_tls or config.use_ssl else None
         smtp = None
         try:
             # The timeout is set on the socket before the greeting is read: it covers connect
             # and every later read and write.
-            smtp = smtp_class(config.host, config.port, local_hostname=DNS_NAME.get_fqdn(), timeout=config.timeout)
+            if config.use_ssl:
+                smtp = smtplib.SMTP_SSL(
+                    config.host,
+                    config.port,
+                    local_hostname=DNS_NAME.get_fqdn(),
+                    timeout=config.timeout,
+                    context=context,
+                )
+            else:
+                smtp = smtplib.SMTP(
+                    config.host, config.port, local_hostname=DNS_NAME.get_fqdn(), timeout=config.timeout
+                )
             code, text = smtp.ehlo()
             if not 200 <= code < 300:
                 code, text = smtp.helo()
                 if not 200 <= code < 300:
                     raise ConnectError(f"The mail server refused the session: {_reply_text(code, text)}", code)
             if config.use_tls:
-                smtp.starttls(context=ssl.create_default_context())
-                smtp.ehlo()
+                smtp.starttls(context=context)
+                code, text = smtp.ehlo()
+                if not 200 <= code < 300:
+                    raise ConnectError(f"The mail server refused the session: {_reply_text(code, text)}", code)
             if config.username:
-                smtp.login(config.username, config.password)
+                _login(smtp, config.username, config.password)
+        except AuthenticationFailed as error:
+            _close_quietly(smtp)
+            rejections.remember(config, error)
+            raise
         except ConnectError:
             _close_quietly(smtp)
             raise
@@ -171,14 +340,15 @@ class Session:
         in_flight = -1
         try:
             for index, (recipient, data) in enumerate(messages):
-                if _unusable(sender, recipient):
-                    yield index, UNUSABLE_ADDRESS
+                envelope = self._envelope(sender, recipient)
+                if isinstance(envelope, Result):
+                    yield index, envelope
                     continue
                 # A failure is the pending message's while its reply is awaited, else this one's:
                 # each pass settles at least one message.
                 in_flight = pending[0] if pending is not None else index
                 content = pending[1] + b".\r\n" if pending is not None else b""
-                smtp.send(content + _envelope(sender, recipient) + b"DATA\r\n")
+                smtp.send(content + envelope + b"DATA\r\n")
                 if pending is not None:
                     result = classify(*smtp.getreply())
                     pending = None
@@ -228,10 +398,10 @@ class Session:
         return None
 
     def _transaction(self, sender: str, recipient: str, data: bytes) -> Result:
-        if _unusable(sender, recipient):
-            return UNUSABLE_ADDRESS
+        envelope = self._envelope(sender, recipient)
+        if isinstance(envelope, Result):
+            return envelope
         smtp = self._smtp
-        envelope = _envelope(sender, recipient)
         if self.pipelining:
             # RFC 2920: MAIL, RCPT and DATA go in one write; the replies come back in order.
             smtp.send(envelope + b"DATA\r\n")
@@ -266,22 +436,38 @@ class Session:
             return Result(result.outcome, result.code, result.response, connection_lost=True)
         return result
 
+    def _envelope(self, sender: str, recipient: str) -> bytes | Result:
+        """MAIL and RCPT for one message, domains in punycode; or the result that refuses it.
+
+        Addresses are validated on the way in; this keeps a bad one from ever writing an SMTP
+        command of its own, and an international one from reaching a server that cannot take it.
+        """
+        wire_sender, wire_recipient = wire_address(sender), wire_address(recipient)
+        if wire_sender is None or wire_recipient is None:
+            return UNUSABLE_ADDRESS
+        options = ""
+        if needs_smtputf8(wire_sender) or needs_smtputf8(wire_recipient):
+            if not self.smtputf8:
+                return smtputf8_refused(sender if needs_smtputf8(wire_sender) else recipient)
+            # The headers carry the address in UTF-8 too (RFC 6532): an 8-bit message.
+            options = " SMTPUTF8" + (" BODY=8BITMIME" if self.eightbitmime else "")
+        return f"MAIL FROM:<{wire_sender}>{options}\r\nRCPT TO:<{wire_recipient}>\r\n".encode()
+
     def close(self) -> None:
         self.alive = False
         _close_quietly(self._smtp, quit=True)
 
 
-def _unusable(sender: str, recipient: str) -> bool:
-    # Addresses are validated on the way in; this keeps a bad one from ever writing an SMTP
-    # command of its own.
-    return any(char in address for address in (sender, recipient) for char in "\r\n<>")
-
-
 UNUSABLE_ADDRESS = Result(Outcome.FAILED, None, "Not sent: the address cannot be used in SMTP.")
 
 
-def _envelope(sender: str, recipient: str) -> bytes:
-    return f"MAIL FROM:<{sender}>\r\nRCPT TO:<{recipient}>\r\n".encode()
+def smtputf8_refused(address: str) -> Result:
+    """The one row's refusal when its address needs SMTPUTF8 and the server does not offer it."""
+    return Result(
+        Outcome.FAILED,
+        None,
+        f"Not sent: the address {address} has a non-ASCII local part, and the mail server does not offer SMTPUTF8.",
+    )
 
 
 def _close_quietly(smtp: smtplib.SMTP | None, quit: bool = False) -> None:
@@ -295,3 +481,45 @@ def _close_quietly(smtp: smtplib.SMTP | None, quit: bool = False) -> None:
     finally:
         with contextlib.suppress(OSError):
             smtp.close()
+
+
+class _OneLogin:
+    """smtplib's SMTP with the engine's login: one AUTH exchange, UTF-8 credentials."""
+
+    def login(self, user, password, *, initial_response_ok=True):
+        self.ehlo_or_helo_if_needed()
+        try:
+            _login(self, user, password)
+        except AuthenticationFailed as error:
+            raise smtplib.SMTPAuthenticationError(error.code, error.reply) from None
+        except ConnectError as error:
+            raise smtplib.SMTPException(str(error)) from None
+        return (235, b"")
+
+
+class _OneLoginSMTP(_OneLogin, smtplib.SMTP):
+    pass
+
+
+class _OneLoginSMTP_SSL(_OneLogin, smtplib.SMTP_SSL):
+    pass
+
+
+class EmailBackend(smtp_backend.EmailBackend):
+    """Django's SMTP backend (account mails) with the engine's TLS context and login:
+    EMAIL_SSL_CAFILE is trusted, a client certificate does not drop the verification of the
+    server's, and a refused login is not tried again with another mechanism."""
+
+    @property
+    def connection_class(self):
+        return _OneLoginSMTP_SSL if self.use_ssl else _OneLoginSMTP
+
+    @cached_property
+    def ssl_context(self) -> ssl.SSLContext:
+        try:
+            return tls_context(
+                cafile=settings.EMAIL_SSL_CAFILE or "", certfile=self.ssl_certfile or "", keyfile=self.ssl_keyfile or ""
+            )
+        except ConnectError as error:
+            # Django's backend treats an OSError as "the server cannot be reached" (fail_silently).
+            raise OSError(str(error)) from None

@@ -29,11 +29,11 @@ def _free_port() -> int:
 
 @pytest.fixture
 def smtp_inbox(settings):
-    """Start the server, point Django's SMTP backend at it, stop it afterwards."""
+    """Start the server, point the SMTP backend at it, stop it afterwards."""
     inbox = Inbox(host="127.0.0.1", port=_free_port())
     controller = Controller(inbox, hostname=inbox.host, port=inbox.port)
     controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "mailing.smtp.EmailBackend"  # the production default
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = inbox.host, inbox.port, 5
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""

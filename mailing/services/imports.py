@@ -4,10 +4,10 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from mailing.addresses import validate_email_address
 from mailing.models import Client
 from mailing.services.clients import normalize_email
 
@@ -53,7 +53,7 @@ def _row_errors(row_number: int, values: dict[str, str], max_lengths: dict[str, 
             )
     if values["email"] and len(values["email"]) <= max_lengths["email"]:
         try:
-            validate_email(values["email"])
+            validate_email_address(values["email"])
         except ValidationError:
             errors.append(RowError(row_number, "email", "Enter a valid email address."))
     if "\n" in values["full_name"] or "\r" in values["full_name"]:

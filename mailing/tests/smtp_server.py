@@ -6,17 +6,67 @@
     server.messages  # what it accepted, in order
 
 Every accepted message is kept once, with its envelope; a message the server answered with
-anything but 250, or dropped, is not kept.
+anything but 250, or dropped, is not kept. Every accepted message is parsed as a mail client
+would (`defects_of`), and `stop()` fails the test when any of them was malformed.
+
+TLS and AUTH, as a provider has them:
+
+    SmtpServer(tls=STARTTLS, certificate=pair, credentials={"user": "secret"}).start()
+    server.auth_attempts  # every AUTH exchange: (mechanism, login, accepted)
 """
 
 import asyncio
 import email
+import email.errors
 import email.policy
+import re
 import socket
+import ssl
+import warnings
 from dataclasses import dataclass, field
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+from mailing.tests.certificates import Pair
+
+STARTTLS = "starttls"
+IMPLICIT_TLS = "implicit"
+
+ENCODED_WORD = re.compile(rb"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+
+
+def defects_of(data: bytes, *, smtputf8: bool = False) -> list[str]:
+    """What a mail client's parser finds wrong with a message, as readable strings; [] if none.
+
+    Python's parser, with the default policy, on every part and header; and the wire rules it
+    does not check: 7-bit data unless the message travelled with SMTPUTF8, encoded words of at
+    most 75 characters (RFC 2047), lines of at most 998.
+    """
+    found = []
+    if smtputf8:
+        # RFC 6532: headers in UTF-8. Python's bytes parser reads headers as ASCII, so the text is
+        # decoded first; a non-ASCII local part is what SMTPUTF8 is for, not a defect.
+        message = email.message_from_string(data.decode("utf-8"), policy=email.policy.default)
+        allowed = (email.errors.NonASCIILocalPartDefect,)
+    else:
+        message = email.message_from_bytes(data, policy=email.policy.default)
+        allowed = ()
+        if not data.isascii():
+            found.append("8-bit data in a message sent without SMTPUTF8")
+    for part in message.walk():
+        found += [f"{type(defect).__name__}: {defect}" for defect in part.defects]
+        for name, value in part.items():
+            found += [
+                f"{name}: {type(defect).__name__}: {defect}"
+                for defect in getattr(value, "defects", ())
+                if not isinstance(defect, allowed)
+            ]
+    found += [
+        f"encoded word of {len(word)} characters: {word!r}" for word in ENCODED_WORD.findall(data) if len(word) > 75
+    ]
+    found += [f"line of {len(line)} characters" for line in data.split(b"\r\n") if len(line) > 998]
+    return found
 
 
 def free_port() -> int:
@@ -45,11 +95,19 @@ class Received:
     rcpt_tos: tuple[str, ...]
     data: bytes
     queue_id: str
+    mail_options: tuple[str, ...] = ()
+
+    @property
+    def smtputf8(self) -> bool:
+        return "SMTPUTF8" in (option.upper() for option in self.mail_options)
 
     @property
     def message(self) -> email.message.EmailMessage:
         # As a mailbox stores it: with the wire's CRLF line ends turned into LF.
-        return email.message_from_bytes(self.data.replace(b"\r\n", b"\n"), policy=email.policy.default)
+        data = self.data.replace(b"\r\n", b"\n")
+        if self.smtputf8:
+            return email.message_from_string(data.decode("utf-8"), policy=email.policy.default)
+        return email.message_from_bytes(data, policy=email.policy.default)
 
 
 class _Handler:
@@ -93,6 +151,7 @@ class _MisbehavingSMTP(SMTP):
         self.test_server = server
 
     async def _handle_client(self):
+        self.test_server.connections += 1
         behaviour = self.test_server.behaviour
         if behaviour.greeting_delay:
             await asyncio.sleep(behaviour.greeting_delay)
@@ -119,30 +178,87 @@ class _Controller(Controller):
         super().__init__(_Handler(server), **kwargs)
 
     def factory(self):
-        return _MisbehavingSMTP(self.handler, self.test_server, **self.SMTP_kwargs)
+        with warnings.catch_warnings():
+            # aiosmtpd warns of AUTH without STARTTLS; under implicit TLS that is what is meant.
+            warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS", UserWarning)
+            return _MisbehavingSMTP(self.handler, self.test_server, **self.SMTP_kwargs)
+
+
+def _server_context(certificate: Pair, client_ca: str | None = None) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificate.cert, certificate.key)
+    if client_ca is not None:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(client_ca)
+    return context
 
 
 class SmtpServer:
-    def __init__(self, port: int | None = None):
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        tls: str | None = None,
+        certificate: Pair | None = None,
+        client_ca: str | None = None,
+        credentials: dict[str, str] | None = None,
+        smtputf8: bool = False,
+    ):
+        """`tls`: STARTTLS or IMPLICIT_TLS with `certificate`; `client_ca`: require a client
+        certificate signed by it; `credentials`: offer AUTH (PLAIN, LOGIN) for these logins;
+        `smtputf8`: offer SMTPUTF8 (else a non-ASCII command is refused, as aiosmtpd does)."""
         self.host = "127.0.0.1"
         self.port = port or free_port()
         self.behaviour = Behaviour()
         self.messages: list[Received] = []
-        self._controller = _Controller(self, hostname=self.host, port=self.port, ready_timeout=10)
+        self.defects: list[str] = []
+        self.connections = 0
+        self.auth_attempts: list[tuple[str, str, bool]] = []
+        self.credentials = credentials
+        kwargs = {"enable_SMTPUTF8": smtputf8}
+        if tls is not None:
+            context = _server_context(certificate, client_ca)
+            if tls == STARTTLS:
+                kwargs.update(tls_context=context, require_starttls=True)
+            else:
+                kwargs["ssl_context"] = context
+        if credentials is not None:
+            kwargs.update(authenticator=self._authenticate, auth_required=True)
+            # aiosmtpd knows only STARTTLS as TLS; under implicit TLS the session is encrypted anyway.
+            kwargs["auth_require_tls"] = tls == STARTTLS
+        self._controller = _Controller(self, hostname=self.host, port=self.port, ready_timeout=10, **kwargs)
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        if not isinstance(auth_data, LoginPassword):
+            self.auth_attempts.append((mechanism, "", False))
+            return AuthResult(success=False, handled=False)
+        login, password = auth_data.login.decode(), auth_data.password.decode()
+        accepted = self.credentials.get(login) == password
+        self.auth_attempts.append((mechanism, login, accepted))
+        return AuthResult(success=accepted, handled=False)
 
     def keep(self, envelope) -> str:
         queue_id = f"Q{len(self.messages) + 1:05d}"
-        self.messages.append(
-            Received(envelope.mail_from, tuple(envelope.rcpt_tos), envelope.original_content, queue_id)
+        received = Received(
+            envelope.mail_from,
+            tuple(envelope.rcpt_tos),
+            envelope.original_content,
+            queue_id,
+            tuple(envelope.mail_options),
         )
+        self.messages.append(received)
+        self.defects += [f"{queue_id}: {defect}" for defect in defects_of(received.data, smtputf8=received.smtputf8)]
         return f"250 2.0.0 Ok: queued as {queue_id}"
 
     def start(self) -> "SmtpServer":
         self._controller.start()
+        self.connections = 0  # not the controller's own, made to see that it listens
         return self
 
     def stop(self) -> None:
+        """Stop the server; fails when a message it accepted was malformed (see `defects_of`)."""
         self._controller.stop()
+        assert self.defects == [], self.defects
 
     def recipients(self) -> list[str]:
         return [to for received in self.messages for to in received.rcpt_tos]

@@ -5,6 +5,7 @@ from django.db.models import Count
 from mailing.models import DeliveryStatus, Mailing, MailingRun
 from mailing.selectors import as_pk
 from mailing.services import delivery
+from mailing.smtp import AuthenticationFailed
 
 BAR_WIDTH = 30
 
@@ -51,7 +52,14 @@ class Command(BaseCommand):
             f"(of {total})."
         )
         run.refresh_from_db()
-        if result.stopped == "paused":
+        if result.stopped == "paused" and AuthenticationFailed.describes(run.last_error):
+            reply = run.last_error.removeprefix(AuthenticationFailed.PREFIX)
+            self.stderr.write(
+                f"The mail server refused the login: authentication failed ({reply}); "
+                "the run is paused. Check EMAIL_HOST_USER and EMAIL_HOST_PASSWORD; the run is tried again, with one "
+                "login, when its pause is over."
+            )
+        elif result.stopped == "paused":
             self.stderr.write(
                 f"The mail server could not be reached ({run.last_error}); the run is paused and resumes by "
                 "itself while the cluster runs."
