@@ -12,12 +12,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import NamedTuple
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 
 from mailing import states
 from mailing.delivery.config import Config
 from mailing.models import DeliveryAttempt, DeliveryStatus, Mailing, MailingRun, RunStatus
+from mailing.states import Settlement
 
 # --- Who may send -----------------------------------------------------------------------------
 
@@ -57,15 +58,15 @@ def run_take(*, run_id: int, now: datetime, config: Config, worker: str) -> Take
             return Taken.CLOSED
         if run.status == RunStatus.PAUSED and run.paused_until and run.paused_until > now:
             return Taken.PAUSED
-        fields = {"lease_until": now + config.lease, "claimed_by": worker, "updated_at": now}
-        if run.status != RunStatus.RUNNING:
+        held = MailingRun.objects.filter(pk=run_id)
+        lease = {"lease_until": now + config.lease, "claimed_by": worker, "updated_at": now}
+        if run.status == RunStatus.RUNNING:
+            held.update(**lease)
+        else:
             # Half-open: the breaker's count stays until a connection succeeds, so one more
             # failure pauses the run again at once.
-            states.check(states.RUN_TRANSITIONS, run.status, RunStatus.RUNNING)
-            fields.update(status=RunStatus.RUNNING, paused_until=None)
-            if run.started_at is None:
-                fields["started_at"] = now
-        MailingRun.objects.filter(pk=run_id).update(**fields)
+            started = {"started_at": now} if run.started_at is None else {}
+            states.move_runs(held, RunStatus.RUNNING, paused_until=None, **started, **lease)
     return Taken.TAKEN
 
 
@@ -180,80 +181,6 @@ def renew(*, run_id: int, claim: Claim, now: datetime, config: Config, worker: s
 # --- Settling rows ----------------------------------------------------------------------------
 
 
-class Settlement(NamedTuple):
-    """A claimed row's outcome, as it is written."""
-
-    pk: int
-    status: str
-    attempts: int
-    last_attempt_at: datetime | None
-    next_attempt_at: datetime | None
-    smtp_code: int | None
-    server_response: str
-    message_id: str
-    sent_by_cluster: str
-    sent_by_worker: str
-
-
-_SETTLE_PG = """
-UPDATE {table} AS d SET status = v.status, attempts = v.attempts, last_attempt_at = v.last_attempt_at,
-       next_attempt_at = v.next_attempt_at, smtp_code = v.smtp_code, server_response = v.server_response,
-       message_id = v.message_id, sent_by_cluster = v.sent_by_cluster, sent_by_worker = v.sent_by_worker,
-       lease_until = NULL, lease_token = '', updated_at = %s
-FROM (VALUES {values})
-     AS v(id, status, attempts, last_attempt_at, next_attempt_at, smtp_code, server_response, message_id,
-          sent_by_cluster, sent_by_worker)
-WHERE d.id = v.id AND d.lease_token = %s AND d.status = %s
-"""
-_SETTLE_PG_ROW = "(%s, %s, %s::smallint, %s::timestamptz, %s::timestamptz, %s::smallint, %s, %s, %s, %s)"
-_SETTLE_ONE = """
-UPDATE {table} SET status = %s, attempts = %s, last_attempt_at = %s, next_attempt_at = %s, smtp_code = %s,
-       server_response = %s, message_id = %s, sent_by_cluster = %s, sent_by_worker = %s, lease_until = NULL,
-       lease_token = '', updated_at = %s
-WHERE id = %s AND lease_token = %s AND status = %s
-"""
-
-
 def settle(*, claim: Claim, settlements: list[Settlement], now: datetime) -> None:
-    """Write a batch's outcomes in one statement (PostgreSQL) or one prepared loop (SQLite).
-
-    Only rows still held by this claim are written: a row whose lease ran out and was taken by
-    another worker is that worker's to settle.
-    """
-    if not settlements:
-        return
-    for settlement in settlements:
-        states.check(states.DELIVERY_TRANSITIONS, DeliveryStatus.SENDING, settlement.status)
-    table = DeliveryAttempt._meta.db_table
-    adapt = connection.ops.adapt_datetimefield_value
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # The rows' values are quoted by the driver; a literal % in them must not be
-            # taken for a placeholder of the statement around them.
-            values = ",".join(cursor.cursor.mogrify(_SETTLE_PG_ROW, row).decode() for row in settlements)
-            cursor.execute(
-                _SETTLE_PG.format(table=table, values=values.replace("%", "%%")),
-                [now, claim.token, DeliveryStatus.SENDING],
-            )
-        else:
-            cursor.executemany(
-                _SETTLE_ONE.format(table=table),
-                [
-                    (
-                        s.status,
-                        s.attempts,
-                        adapt(s.last_attempt_at),
-                        adapt(s.next_attempt_at),
-                        s.smtp_code,
-                        s.server_response,
-                        s.message_id,
-                        s.sent_by_cluster,
-                        s.sent_by_worker,
-                        adapt(now),
-                        s.pk,
-                        claim.token,
-                        DeliveryStatus.SENDING,
-                    )
-                    for s in settlements
-                ],
-            )
+    """Write the outcomes of the claim's rows (those it still holds) in one go."""
+    states.settle_deliveries(token=claim.token, settlements=settlements, now=now)

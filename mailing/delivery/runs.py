@@ -7,49 +7,14 @@ enqueued once the transaction commits.
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from mailing import queue, scheduling, states
 from mailing.delivery.claims import MAY_SEND
 from mailing.delivery.config import Config, Enqueue, on_commit_enqueue
 from mailing.delivery.lifecycle import mailing_finish_if_done
-from mailing.models import Client, DeliveryAttempt, DeliveryStatus, Mailing, MailingRun, MailingStatus, RunTrigger
-
-_INSERT_ATTEMPTS = """
-INSERT INTO {attempt} (run_id, mailing_id, client_id, email, full_name, status, attempts, server_response,
-                       lease_token, message_id, created_at, updated_at)
-SELECT %s, mc.mailing_id, c.id, c.email, c.full_name,
-       CASE WHEN c.unsubscribed_at IS NULL THEN %s ELSE %s END, 0,
-       CASE WHEN c.unsubscribed_at IS NULL THEN '' ELSE %s END,
-       '', '', %s, %s
-FROM {client} c JOIN {through} mc ON mc.client_id = c.id
-WHERE mc.mailing_id = %s
-ON CONFLICT DO NOTHING
-"""
-
-
-def _insert_attempts(run: MailingRun, now: datetime) -> int:
-    # One statement, however many recipients: the rows never pass through Python.
-    sql = _INSERT_ATTEMPTS.format(
-        attempt=DeliveryAttempt._meta.db_table,
-        client=Client._meta.db_table,
-        through=Mailing.clients.through._meta.db_table,
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [
-                run.pk,
-                DeliveryStatus.QUEUED,
-                DeliveryStatus.SKIPPED,
-                "Not sent: the client has unsubscribed.",
-                connection.ops.adapt_datetimefield_value(now),
-                connection.ops.adapt_datetimefield_value(now),
-                run.mailing_id,
-            ],
-        )
-        return cursor.rowcount
+from mailing.models import Mailing, MailingRun, MailingStatus, RunTrigger
 
 
 def _run_create(*, mailing: Mailing, scheduled_for: datetime, trigger: str, now: datetime) -> MailingRun | None:
@@ -69,7 +34,7 @@ def _run_create(*, mailing: Mailing, scheduled_for: datetime, trigger: str, now:
             run.save()
     except IntegrityError:
         return None
-    _insert_attempts(run, now)
+    states.create_deliveries(run=run, now=now)
     states.move_mailings(Mailing.objects.filter(pk=mailing.pk), MailingStatus.STARTED, updated_at=now)
     return run
 

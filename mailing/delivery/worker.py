@@ -22,11 +22,12 @@ from django.utils import timezone
 
 from mailing import queue, states
 from mailing.delivery import claims, lifecycle
-from mailing.delivery.claims import Claim, ClaimedRow, Settlement, Taken, Verdict
+from mailing.delivery.claims import Claim, ClaimedRow, Taken, Verdict
 from mailing.delivery.config import Clock, Config, Enqueue
 from mailing.models import DeliveryStatus, MailingRun, RunStatus
 from mailing.rendering import PreparedMessage
 from mailing.smtp import ConnectError, Outcome, Result, ServerConfig, Session
+from mailing.states import Settlement
 
 logger = logging.getLogger(__name__)
 
@@ -253,7 +254,7 @@ class Worker:
             if row.client_id is None:
                 settled.append(_skipped(row, "Not sent: the client was deleted."))
             elif row.unsubscribed_at is not None:
-                settled.append(_skipped(row, "Not sent: the client has unsubscribed."))
+                settled.append(_skipped(row, states.UNSUBSCRIBED))
             else:
                 message_id = self.prepared.message_id(run_id=self.run_id, attempt_id=row.pk)
                 data = self.prepared.render(
