@@ -48,7 +48,7 @@ def _clients_for(*, owner, client_ids: Sequence) -> list[Client]:
     pks = [selectors.as_pk(pk) for pk in client_ids]
     found = {
         client.pk: client
-        for client in selectors.client_owned_list(viewer=owner).filter(pk__in={pk for pk in pks if pk is not None})
+        for client in selectors.client_list(viewer=owner).filter(pk__in={pk for pk in pks if pk is not None})
     }
     missing = [str(position) for position, pk in enumerate(pks, start=1) if pk not in found]
     if missing:
