@@ -27,7 +27,7 @@ from mailing.models import (
     RunStatus,
 )
 from mailing.selectors import run_row_count
-from mailing.stats import mailing_stats_invalidate
+from mailing.stats import home_stats_invalidate
 
 D = DeliveryStatus
 # A run's rows are created QUEUED, or SKIPPED when the client has unsubscribed.
@@ -106,7 +106,7 @@ def move_mailings(queryset: QuerySet, target: str, **fields) -> int:
     moved = queryset.filter(status__in=sources(MAILING_TRANSITIONS, target)).update(status=target, **fields)
     if moved:
         # The home page counts active (started) mailings.
-        mailing_stats_invalidate()
+        home_stats_invalidate()
     return moved
 
 
