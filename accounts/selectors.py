@@ -1,15 +1,16 @@
 from django.db.models import QuerySet
 
 from accounts.models import User
+from core import roles
 from mailing.selectors import as_pk
 
 
 def user_list(*, viewer, base: QuerySet[User] | None = None) -> QuerySet[User]:
     """The users a viewer may see: themselves; a manager sees every user."""
     queryset = User.objects.all() if base is None else base
-    if viewer is None or not viewer.is_authenticated:
+    if not roles.is_signed_in(viewer):
         return queryset.none()
-    if viewer.is_manager:
+    if roles.is_manager(viewer):
         return queryset
     return queryset.filter(pk=viewer.pk)
 

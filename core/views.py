@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.views.static import serve
 
 from blog.selectors import post_random
-from mailing.stats import mailing_stats
+from mailing.stats import home_stats
 
 HOME_POSTS = 3
 
@@ -12,7 +12,7 @@ HOME_POSTS = 3
 def home(request):
     """The figures (cached) and three random posts: a fixed, small number of queries."""
     context = {
-        "stats": mailing_stats(),
+        "stats": home_stats(),
         "posts": post_random(viewer=request.user, count=HOME_POSTS),
         "graphiql": settings.GRAPHIQL,
     }

@@ -10,16 +10,14 @@ from typing import Any, ClassVar
 from strawberry_django.permissions import DjangoNoPermission, DjangoPermissionExtension, IsAuthenticated
 from strawberry_django.resolvers import django_resolver
 
+from core import roles
+
 __all__ = ["IsAuthenticated", "IsManager", "IsSelfOrManager"]
 
 _FALLBACK = """
 
 When the condition fails, a mutation answers with an `OperationInfo` of kind PERMISSION; a
 query field answers with an error."""
-
-
-def _authenticated(user) -> bool:
-    return user is not None and user.is_authenticated and user.is_active
 
 
 class IsManager(DjangoPermissionExtension):
@@ -30,7 +28,7 @@ class IsManager(DjangoPermissionExtension):
 
     @django_resolver(qs_hook=None)
     def resolve_for_user(self, resolver: Callable, user, *, info, source: Any):
-        if not _authenticated(user) or not user.is_manager:
+        if not roles.is_manager(user):
             raise DjangoNoPermission
         return resolver()
 
@@ -53,8 +51,8 @@ class IsSelfOrManager(DjangoPermissionExtension):
 
     @django_resolver(qs_hook=None)
     def resolve_for_user(self, resolver: Callable, user, *, info, source: Any):
-        if not _authenticated(user):
+        if not roles.is_signed_in(user):
             raise DjangoNoPermission
-        if getattr(source, self.owner_attribute, None) != user.pk and not user.is_manager:
+        if getattr(source, self.owner_attribute, None) != user.pk and not roles.is_manager(user):
             raise DjangoNoPermission
         return resolver()

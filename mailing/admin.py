@@ -13,7 +13,7 @@ from core.admin import ManagersMayView
 from mailing.models import Client, DeliveryAttempt, Mailing, MailingRun, Message
 from mailing.services import clients as client_services
 from mailing.services import mailings as mailing_services
-from mailing.stats import mailing_stats_invalidate
+from mailing.stats import home_stats_invalidate
 
 
 class OversightAdmin(ManagersMayView, admin.ModelAdmin):
@@ -104,7 +104,7 @@ class MailingAdmin(OversightAdmin):
     def save_model(self, request, obj, form, change):
         # Only the switch is editable here.
         obj.save(update_fields=["is_active", "updated_at"])
-        mailing_stats_invalidate()
+        home_stats_invalidate()
 
     def delete_model(self, request, obj):
         mailing_services.mailing_delete(mailing=obj)

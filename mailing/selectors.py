@@ -4,7 +4,8 @@ missing one.
 Two scopes. *Visible* rows (`*_list`, `mailing_get`) are what a viewer may read: their own, and
 for a manager every mailing and the message it sends (never another owner's clients, nor a
 message no mailing sends). *Owned* rows (`*_owned_list`, `*_get_owned`) are the only ones any
-write may find: the viewer's own, whatever their role.
+write may find: the viewer's own, whatever their role. Clients are their owner's alone in both
+scopes, so `client_list` serves both.
 """
 
 from django.db.models import (
@@ -23,6 +24,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from core import roles
 from mailing.models import (
     CLOSED_RUN,
     Client,
@@ -38,16 +40,8 @@ from mailing.models import (
 ACTIVE_MAILING = Q(status=MailingStatus.STARTED, is_active=True)
 
 
-def _authenticated(viewer) -> bool:
-    return viewer is not None and viewer.is_authenticated
-
-
-def _is_manager(viewer) -> bool:
-    return _authenticated(viewer) and viewer.is_manager
-
-
 def _owned(queryset: QuerySet, viewer) -> QuerySet:
-    if not _authenticated(viewer):
+    if not roles.is_signed_in(viewer):
         return queryset.none()
     return queryset.filter(owner_id=viewer.pk)
 
@@ -56,14 +50,15 @@ def _owned(queryset: QuerySet, viewer) -> QuerySet:
 
 
 def client_list(*, viewer, base: QuerySet[Client] | None = None) -> QuerySet[Client]:
-    """The viewer's clients: a client list is its owner's alone, managers included."""
+    """The viewer's clients, to read and to write: a client list is its owner's alone, managers
+    included."""
     return _owned(Client.objects.all() if base is None else base, viewer)
 
 
 def message_list(*, viewer, base: QuerySet[Message] | None = None) -> QuerySet[Message]:
     """The viewer's messages; for a manager also every message that a mailing sends."""
     queryset = Message.objects.all() if base is None else base
-    if _is_manager(viewer):
+    if roles.is_manager(viewer):
         return queryset.filter(Q(owner_id=viewer.pk) | Exists(Mailing.objects.filter(message_id=OuterRef("pk"))))
     return _owned(queryset, viewer)
 
@@ -71,16 +66,12 @@ def message_list(*, viewer, base: QuerySet[Message] | None = None) -> QuerySet[M
 def mailing_list(*, viewer, base: QuerySet[Mailing] | None = None) -> QuerySet[Mailing]:
     """The viewer's mailings; for a manager every mailing."""
     queryset = Mailing.objects.all() if base is None else base
-    if _is_manager(viewer):
+    if roles.is_manager(viewer):
         return queryset
     return _owned(queryset, viewer)
 
 
 # Owned: the only rows a write may find.
-
-
-def client_owned_list(*, viewer, base: QuerySet[Client] | None = None) -> QuerySet[Client]:
-    return _owned(Client.objects.all() if base is None else base, viewer)
 
 
 def message_owned_list(*, viewer, base: QuerySet[Message] | None = None) -> QuerySet[Message]:
@@ -106,7 +97,7 @@ def _get(queryset: QuerySet, pk):
 
 
 def client_get_owned(*, viewer, pk) -> Client | None:
-    return _get(client_owned_list(viewer=viewer), pk)
+    return _get(client_list(viewer=viewer), pk)
 
 
 def message_get_owned(*, viewer, pk) -> Message | None:
@@ -127,14 +118,14 @@ def mailing_get(*, viewer, pk) -> Mailing | None:
 
 def run_list(*, viewer, base: QuerySet[MailingRun] | None = None) -> QuerySet[MailingRun]:
     queryset = MailingRun.objects.all() if base is None else base
-    if not _authenticated(viewer):
+    if not roles.is_signed_in(viewer):
         return queryset.none()
     return queryset.filter(mailing__owner_id=viewer.pk)
 
 
 def delivery_attempt_list(*, viewer, base: QuerySet[DeliveryAttempt] | None = None) -> QuerySet[DeliveryAttempt]:
     queryset = DeliveryAttempt.objects.all() if base is None else base
-    if not _authenticated(viewer):
+    if not roles.is_signed_in(viewer):
         return queryset.none()
     return queryset.filter(mailing__owner_id=viewer.pk)
 

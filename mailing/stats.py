@@ -1,6 +1,6 @@
 """The service-wide figures shown on the home page, cached for HOME_STATS_TTL seconds.
 
-Whatever changes them calls `mailing_stats_invalidate()` (the mailing services do, once their
+Whatever changes them calls `home_stats_invalidate()` (the mailing services do, once their
 transaction commits); the TTL bounds the staleness of anything that does not.
 """
 
@@ -17,15 +17,15 @@ CACHE_KEY = "mailing:stats:v1"
 
 
 @dataclass(frozen=True)
-class MailingStats:
+class HomeStats:
     mailings_total: int
     mailings_active: int
     unique_clients: int
 
 
-def _compute() -> MailingStats:
+def _compute() -> HomeStats:
     recipients = Mailing.clients.through.objects
-    return MailingStats(
+    return HomeStats(
         mailings_total=Mailing.objects.count(),
         mailings_active=Mailing.objects.filter(ACTIVE_MAILING).count(),
         # Distinct addresses among the recipients of any mailing, whatever their case.
@@ -33,15 +33,15 @@ def _compute() -> MailingStats:
     )
 
 
-def mailing_stats() -> MailingStats:
+def home_stats() -> HomeStats:
     cached = cache.get(CACHE_KEY)
     if cached is not None:
-        return MailingStats(**cached)
+        return HomeStats(**cached)
     stats = _compute()
     cache.set(CACHE_KEY, asdict(stats), settings.HOME_STATS_TTL)
     return stats
 
 
-def mailing_stats_invalidate() -> None:
+def home_stats_invalidate() -> None:
     """Drop the cached figures once the current transaction commits (at once outside one)."""
     transaction.on_commit(lambda: cache.delete(CACHE_KEY))

@@ -13,7 +13,7 @@ from django_q.models import Failure, Schedule
 
 from accounts.tests.factories import ContentManagerFactory, ManagerFactory, UserFactory
 from mailing.models import Mailing, MailingStatus
-from mailing.stats import mailing_stats
+from mailing.stats import home_stats
 from mailing.tests.factories import ClientFactory, MailingFactory
 
 MANAGER_PAGES = [
@@ -113,7 +113,7 @@ def test_the_mailing_status_is_read_only_and_the_switch_refreshes_the_figures(
 ):
     # given
     cache.clear()
-    assert mailing_stats().mailings_active == 1
+    assert home_stats().mailings_active == 1
     page = root.get(f"/admin/mailing/mailing/{mailing.pk}/change/").content.decode()
 
     # when
@@ -126,14 +126,14 @@ def test_the_mailing_status_is_read_only_and_the_switch_refreshes_the_figures(
     assert response.status_code == 302
     mailing.refresh_from_db()
     assert (mailing.status, mailing.is_active) == (MailingStatus.STARTED, False)
-    assert mailing_stats().mailings_active == 0
+    assert home_stats().mailings_active == 0
     assert root.get("/admin/mailing/mailing/add/").status_code == 403
 
 
 def test_deleting_mailings_in_the_admin_refreshes_the_figures(root, mailing, django_capture_on_commit_callbacks):
     # given
     cache.clear()
-    assert mailing_stats().mailings_total == 1
+    assert home_stats().mailings_total == 1
 
     # when
     with django_capture_on_commit_callbacks(execute=True):
@@ -143,7 +143,7 @@ def test_deleting_mailings_in_the_admin_refreshes_the_figures(root, mailing, dja
 
     # then
     assert response.status_code == 302
-    assert mailing_stats().mailings_total == 0
+    assert home_stats().mailings_total == 0
 
 
 def test_mailing_list_queries_do_not_grow_with_rows(root, mailing):

@@ -8,7 +8,7 @@ from graphql_schema.mailing.types import MailingType
 from graphql_schema.permissions import IsAuthenticated
 from graphql_schema.relay import node_from
 from mailing import selectors
-from mailing.services import delivery
+from mailing.delivery import runs
 
 
 @strawberry.type
@@ -21,4 +21,4 @@ class DeliveryMutation:
         ),
     )
     def send_mailing_now(self, info: Info, id: relay.GlobalID) -> MailingRunType:
-        return delivery.mailing_send_now(mailing=node_from(info, id, MailingType, selectors.mailing_get_owned))
+        return runs.mailing_send_now(mailing=node_from(info, id, MailingType, selectors.mailing_get_owned))

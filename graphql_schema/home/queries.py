@@ -3,16 +3,16 @@ import strawberry_django
 
 from graphql_schema.context import Info
 from graphql_schema.home.types import HomeStatsType
-from mailing.stats import mailing_stats
+from mailing import stats
 
 
 @strawberry.type
 class HomeQuery:
     @strawberry_django.field(description="The home page's figures; public.")
     def home_stats(self, info: Info) -> HomeStatsType:
-        stats = mailing_stats()
+        figures = stats.home_stats()
         return HomeStatsType(
-            mailings_total=stats.mailings_total,
-            mailings_active=stats.mailings_active,
-            unique_clients=stats.unique_clients,
+            mailings_total=figures.mailings_total,
+            mailings_active=figures.mailings_active,
+            unique_clients=figures.unique_clients,
         )

@@ -3,7 +3,7 @@ from django.db import IntegrityError, transaction
 
 from core.services import model_update
 from mailing.models import Client
-from mailing.stats import mailing_stats_invalidate
+from mailing.stats import home_stats_invalidate
 
 CLIENT_FIELDS = ["email", "full_name", "comment"]
 
@@ -53,11 +53,11 @@ def client_update(*, client: Client, data: dict) -> Client:
         data["full_name"] = data["full_name"].strip()
     if model_update(instance=client, fields=CLIENT_FIELDS, data=data):
         _save(client)
-        mailing_stats_invalidate()
+        home_stats_invalidate()
     return client
 
 
 @transaction.atomic
 def client_delete(*, client: Client) -> None:
     client.delete()
-    mailing_stats_invalidate()
+    home_stats_invalidate()

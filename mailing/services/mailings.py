@@ -9,7 +9,7 @@ from django.utils import timezone
 from core.services import model_update
 from mailing import queue, scheduling, selectors
 from mailing.models import Client, Mailing, MailingStatus, Message, Periodicity
-from mailing.stats import mailing_stats_invalidate
+from mailing.stats import home_stats_invalidate
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def _clients_for(*, owner, client_ids: Sequence) -> list[Client]:
     pks = [selectors.as_pk(pk) for pk in client_ids]
     found = {
         client.pk: client
-        for client in selectors.client_owned_list(viewer=owner).filter(pk__in={pk for pk in pks if pk is not None})
+        for client in selectors.client_list(viewer=owner).filter(pk__in={pk for pk in pks if pk is not None})
     }
     missing = [str(position) for position, pk in enumerate(pks, start=1) if pk not in found]
     if missing:
@@ -134,7 +134,7 @@ def mailing_create(
     _validate(mailing, errors)
     _save(mailing)
     mailing.clients.set(clients)
-    mailing_stats_invalidate()
+    home_stats_invalidate()
     return mailing
 
 
@@ -159,14 +159,14 @@ def mailing_update(*, mailing: Mailing, data: dict) -> Mailing:
         _save(mailing)
     if clients is not None:
         mailing.clients.set(clients)
-    mailing_stats_invalidate()
+    home_stats_invalidate()
     return mailing
 
 
 @transaction.atomic
 def mailing_delete(*, mailing: Mailing) -> None:
     mailing.delete()
-    mailing_stats_invalidate()
+    home_stats_invalidate()
 
 
 @transaction.atomic
@@ -176,7 +176,7 @@ def mailing_set_active(*, mailing: Mailing, is_active: bool, actor) -> Mailing:
     if mailing.is_active != is_active:
         mailing.is_active = is_active
         mailing.save(update_fields=["is_active", "updated_at"])
-        mailing_stats_invalidate()
+        home_stats_invalidate()
         logger.info("mailing %s %s by user %s", mailing.pk, "enabled" if is_active else "disabled", actor.pk)
         if is_active:
             # The engine takes it up at once rather than at the next minute's schedules: a slot

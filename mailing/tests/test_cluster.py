@@ -21,8 +21,8 @@ from django_q.brokers import get_broker
 
 from core.processes import kill_process_group, stop_process_group
 from mailing import queue
+from mailing.delivery import lifecycle, runs
 from mailing.models import Client, DeliveryAttempt, DeliveryStatus
-from mailing.services import delivery
 from mailing.tests.factories import MailingFactory
 from mailing.tests.smtp_server import SmtpServer
 
@@ -88,7 +88,7 @@ def test_a_cluster_killed_mid_run_finishes_every_recipient_after_restart(owner, 
         start_at=now - timedelta(minutes=1),
         end_at=now + timedelta(days=1),
     )
-    (run,) = delivery.run_due_mailings(enqueue=queue.enqueue_run)
+    (run,) = runs.run_due_mailings(enqueue=queue.enqueue_run)
 
     cluster = start_cluster(server, log)
     try:
@@ -104,7 +104,7 @@ def test_a_cluster_killed_mid_run_finishes_every_recipient_after_restart(owner, 
         cluster = start_cluster(server, log)
 
         def swept_and_done():
-            delivery.runs_sweep(enqueue=queue.enqueue_run)
+            lifecycle.runs_sweep(enqueue=queue.enqueue_run)
             return sent_count() == RECIPIENTS
 
         wait_for(swept_and_done, 180, "every recipient to be sent")

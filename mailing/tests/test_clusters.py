@@ -16,8 +16,8 @@ from django_q.brokers import get_broker
 
 from core.processes import stop_process_group
 from mailing import queue
+from mailing.delivery import runs
 from mailing.models import Client, DeliveryAttempt, DeliveryStatus, Mailing
-from mailing.services import delivery
 from mailing.tests.factories import MailingFactory
 from mailing.tests.smtp_server import SmtpServer
 from mailing.tests.test_cluster import WORKERS, start_cluster, wait_for
@@ -66,7 +66,7 @@ def test_two_clusters_send_one_run_together_each_recipient_once(owner, tmp_path)
         wait_for(lambda: all("running." in logs[name].read_text() for name in CLUSTERS), 60, "both clusters to start")
 
         # when: the run is created and handed to the shared queue, as many tasks as both have workers
-        (run,) = delivery.run_due_mailings(enqueue=lambda run_id: queue.enqueue_run(run_id, workers=2 * WORKERS))
+        (run,) = runs.run_due_mailings(enqueue=lambda run_id: queue.enqueue_run(run_id, workers=2 * WORKERS))
         wait_for(
             lambda: not DeliveryAttempt.objects.filter(run=run).exclude(status=DeliveryStatus.SENT).exists(),
             300,

@@ -6,8 +6,10 @@ from datetime import timedelta
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from mailing.delivery import claims, lifecycle, runs
+from mailing.delivery.config import Config
+from mailing.delivery.worker import run_process
 from mailing.models import DeliveryAttempt, DeliveryStatus, Mailing, MailingStatus, RunStatus
-from mailing.services import delivery
 from mailing.tests.factories import ClientFactory, MailingFactory, MessageFactory
 from mailing.tests.smtp_server import SmtpServer, free_port
 
@@ -21,12 +23,12 @@ def make_run(owner, clock, emails, *, subject="Hello {name}", body="Dear {name},
     mailing = MailingFactory(
         owner=owner, message=message, clients=clients, start_at=start, end_at=start + timedelta(days=30), **mailing
     )
-    (run,) = delivery.run_due_mailings(now=clock(), enqueue=None)
+    (run,) = runs.run_due_mailings(now=clock(), enqueue=None)
     return mailing, run
 
 
 def process(run, clock):
-    return delivery.run_process(run_id=run.pk, clock=clock, handover=None)
+    return run_process(run_id=run.pk, clock=clock, handover=None)
 
 
 def rows(run):
@@ -264,7 +266,7 @@ def test_a_client_unsubscribed_before_the_run_is_logged_as_skipped(owner, clock)
     MailingFactory(owner=owner, clients=[client], start_at=clock.now, end_at=clock.now + timedelta(days=1))
 
     # when
-    (run,) = delivery.run_due_mailings(now=clock(), enqueue=None)
+    (run,) = runs.run_due_mailings(now=clock(), enqueue=None)
 
     # then
     assert rows(run) == {
@@ -316,7 +318,7 @@ def test_an_outage_pauses_the_run_fails_nothing_and_the_run_resumes_by_itself(
     clock.advance(seconds=30)
     assert process(run, clock).stopped == "paused"
     clock.advance(seconds=30)
-    assert delivery.runs_sweep(now=clock(), enqueue=None).enqueued == [run.pk]
+    assert lifecycle.runs_sweep(now=clock(), enqueue=None).enqueued == [run.pk]
     again = process(run, clock)
 
     # then: one more failure pauses it again, for twice as long
@@ -330,7 +332,7 @@ def test_an_outage_pauses_the_run_fails_nothing_and_the_run_resumes_by_itself(
     server = SmtpServer(port).start()
     try:
         clock.advance(seconds=120)
-        assert delivery.runs_sweep(now=clock(), enqueue=None).enqueued == [run.pk]
+        assert lifecycle.runs_sweep(now=clock(), enqueue=None).enqueued == [run.pk]
         resumed = process(run, clock)
     finally:
         server.stop()
@@ -371,17 +373,17 @@ def test_a_stopped_mailing_sends_nothing_more_mid_run_and_resumes_when_allowed(
     mailing, run = make_run(owner, clock, emails)
 
     # when
-    result = delivery.run_process(run_id=run.pk, clock=clock, handover=None, on_batch=lambda _: stop(mailing))
+    result = run_process(run_id=run.pk, clock=clock, handover=None, on_batch=lambda _: stop(mailing))
 
     # then
     assert (result.sent, result.stopped) == (2, "held")
     assert sorted(status for status, *_ in rows(run).values()) == ["QUEUED"] * 3 + ["SENT"] * 2
-    assert delivery.runs_sweep(now=clock.advance(minutes=5), enqueue=None).enqueued == []
-    assert delivery.run_due_mailings(now=clock(), enqueue=None) == []
+    assert lifecycle.runs_sweep(now=clock.advance(minutes=5), enqueue=None).enqueued == []
+    assert runs.run_due_mailings(now=clock(), enqueue=None) == []
 
     # when: allowed again, the sweeper picks the run up
     resume(mailing)
-    enqueued = delivery.runs_sweep(now=clock(), enqueue=None).enqueued
+    enqueued = lifecycle.runs_sweep(now=clock(), enqueue=None).enqueued
     rest = process(run, clock)
 
     # then
@@ -399,7 +401,7 @@ def test_a_run_stops_when_the_end_passes_and_the_rest_is_skipped(owner, clock, s
         clock.now = mailing.end_at
 
     # when
-    result = delivery.run_process(run_id=run.pk, clock=clock, handover=None, on_batch=end_passes)
+    result = run_process(run_id=run.pk, clock=clock, handover=None, on_batch=end_passes)
 
     # then
     assert (result.sent, result.stopped) == (2, "ended")
@@ -420,13 +422,15 @@ def test_claims_never_share_a_row_and_an_expired_lease_is_taken_over(owner, cloc
     # given
     engine_settings.MAILING_BATCH_SIZE = 3
     _, run = make_run(owner, clock, [f"c{n}@example.org" for n in range(5)])
-    config = delivery.Config.from_settings()
+    config = Config.from_settings()
 
     # when
-    first = delivery._claim(run.pk, clock(), config)
-    second = delivery._claim(run.pk, clock(), config)
-    third = delivery._claim(run.pk, clock(), config)
-    after_lease = delivery._claim(run.pk, clock.advance(seconds=config.lease.total_seconds() + 1), config)
+    first = claims.claim(run_id=run.pk, now=clock(), config=config)
+    second = claims.claim(run_id=run.pk, now=clock(), config=config)
+    third = claims.claim(run_id=run.pk, now=clock(), config=config)
+    after_lease = claims.claim(
+        run_id=run.pk, now=clock.advance(seconds=config.lease.total_seconds() + 1), config=config
+    )
 
     # then
     ids = sorted(DeliveryAttempt.objects.filter(run=run).values_list("pk", flat=True))
@@ -440,14 +444,14 @@ def test_claims_never_share_a_row_and_an_expired_lease_is_taken_over(owner, cloc
 def test_the_sweeper_finishes_the_run_of_a_dead_worker(owner, clock, smtp_server):
     # given: a worker claimed the rows and died before sending them
     _, run = make_run(owner, clock, ["ann@example.org", "bob@example.org"])
-    config = delivery.Config.from_settings()
-    delivery._take_run(run.pk, clock(), config, "dead-worker")
-    delivery._claim(run.pk, clock(), config)
+    config = Config.from_settings()
+    claims.run_take(run_id=run.pk, now=clock(), config=config, worker="dead-worker")
+    claims.claim(run_id=run.pk, now=clock(), config=config)
 
     # when: while the lease lives nobody takes over; after it the sweeper hands the run on
-    live = delivery.runs_sweep(now=clock.advance(seconds=10), enqueue=None)
-    expired = delivery.runs_sweep(now=clock.advance(seconds=config.lease.total_seconds()), enqueue=None)
-    again = delivery.runs_sweep(now=clock.advance(seconds=1), enqueue=None)
+    live = lifecycle.runs_sweep(now=clock.advance(seconds=10), enqueue=None)
+    expired = lifecycle.runs_sweep(now=clock.advance(seconds=config.lease.total_seconds()), enqueue=None)
+    again = lifecycle.runs_sweep(now=clock.advance(seconds=1), enqueue=None)
     result = process(run, clock)
 
     # then
@@ -466,8 +470,8 @@ def test_the_sweeper_enqueues_a_run_whose_retries_came_due(owner, clock, smtp_se
     due_at = DeliveryAttempt.objects.get(run=run).next_attempt_at
 
     # when
-    before = delivery.runs_sweep(now=due_at - timedelta(seconds=1), enqueue=None)
-    after = delivery.runs_sweep(now=due_at, enqueue=None)
+    before = lifecycle.runs_sweep(now=due_at - timedelta(seconds=1), enqueue=None)
+    after = lifecycle.runs_sweep(now=due_at, enqueue=None)
 
     # then
     assert (before.enqueued, after.enqueued) == ([], [run.pk])
@@ -502,7 +506,7 @@ def test_concurrent_workers_claim_disjoint_batches(owner, clock, engine_settings
     # SKIP LOCKED on PostgreSQL; SQLite's single writer serialises the claims)
     engine_settings.MAILING_BATCH_SIZE = 10
     _, run = make_run(owner, clock, [f"c{n}@example.org" for n in range(300)])
-    config = delivery.Config.from_settings()
+    config = Config.from_settings()
     claimed: list[list[int]] = []
     errors: list[BaseException] = []
     start = threading.Barrier(4)
@@ -510,7 +514,7 @@ def test_concurrent_workers_claim_disjoint_batches(owner, clock, engine_settings
     def worker():
         try:
             start.wait()
-            while rows := delivery._claim(run.pk, clock(), config).rows:
+            while rows := claims.claim(run_id=run.pk, now=clock(), config=config).rows:
                 claimed.append([row[0] for row in rows])
         except BaseException as error:  # reported below, in the test's thread
             errors.append(error)

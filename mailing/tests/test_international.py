@@ -12,9 +12,9 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from graphql_schema.tests.helpers import OPERATION_INFO, messages_of, validation
 from mailing.addresses import validate_email_address
 from mailing.checks import check_mail_settings
+from mailing.delivery import runs, worker
 from mailing.models import Client, DeliveryAttempt, DeliveryStatus
 from mailing.rendering import PreparedMessage
-from mailing.services import delivery
 from mailing.tests.factories import ClientFactory, MailingFactory, MessageFactory
 from mailing.tests.smtp_server import SmtpServer, defects_of
 
@@ -45,8 +45,8 @@ def send(owner, clock, people, *, subject="Новости для {name}", body="
         start_at=start,
         end_at=start + timedelta(days=30),
     )
-    (run,) = delivery.run_due_mailings(now=clock(), enqueue=None)
-    result = delivery.run_process(run_id=run.pk, clock=clock, handover=None)
+    (run,) = runs.run_due_mailings(now=clock(), enqueue=None)
+    result = worker.run_process(run_id=run.pk, clock=clock, handover=None)
     return run, result
 
 

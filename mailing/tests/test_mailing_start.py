@@ -4,8 +4,8 @@ import pytest
 from django.utils import timezone
 
 from mailing import queue
+from mailing.delivery import runs
 from mailing.models import MailingStatus, Periodicity
-from mailing.services import delivery
 from mailing.services.mailings import mailing_create, mailing_set_active, mailing_update
 from mailing.tests.factories import ClientFactory, MailingFactory, MessageFactory
 
@@ -63,7 +63,7 @@ def test_editing_a_started_mailing_moves_its_next_run_to_the_new_schedule(owner,
         end_at=now + timedelta(days=10),
         periodicity=Periodicity.DAILY,
     )
-    delivery.run_due_mailings(now=now, enqueue=None)
+    runs.run_due_mailings(now=now, enqueue=None)
     mailing.refresh_from_db()
     assert mailing.status == MailingStatus.STARTED
 

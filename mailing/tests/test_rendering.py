@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import pytest
 
+from mailing.delivery import runs, worker
 from mailing.models import DeliveryAttempt
 from mailing.rendering import client_id_from_token, personalise
-from mailing.services import delivery
 from mailing.tests.factories import ClientFactory, MailingFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,8 +20,8 @@ def send(owner, clock, *, client, **message):
         start_at=clock.now,
         end_at=clock.now + timedelta(days=1),
     )
-    (run,) = delivery.run_due_mailings(now=clock(), enqueue=None)
-    delivery.run_process(run_id=run.pk, clock=clock, handover=None)
+    (run,) = runs.run_due_mailings(now=clock(), enqueue=None)
+    worker.run_process(run_id=run.pk, clock=clock, handover=None)
     return mailing
 
 
@@ -80,10 +80,10 @@ def test_each_message_has_its_own_message_id(owner, clock, smtp_server):
     # given
     clients = [ClientFactory(owner=owner) for _ in range(3)]
     MailingFactory(owner=owner, clients=clients, start_at=clock.now, end_at=clock.now + timedelta(days=1))
-    (run,) = delivery.run_due_mailings(now=clock(), enqueue=None)
+    (run,) = runs.run_due_mailings(now=clock(), enqueue=None)
 
     # when
-    delivery.run_process(run_id=run.pk, clock=clock, handover=None)
+    worker.run_process(run_id=run.pk, clock=clock, handover=None)
 
     # then
     ids = [received.message["Message-ID"] for received in smtp_server.messages]

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 
 from mailing import selectors, states
+from mailing.delivery import lifecycle, runs
 from mailing.models import DeliveryAttempt, DeliveryStatus, MailingRun, RunStatus
-from mailing.services import delivery
 from mailing.tests.factories import ClientFactory, MailingFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,7 @@ def counts(run):
 def test_a_run_closes_with_its_counts(owner, clock):
     # given
     make_mailing(owner, clock, ["ann@example.org", "bob@example.org", "cat@example.org", "dan@example.org"])
-    (run,) = delivery.run_due_mailings(now=clock(), enqueue=None)
+    (run,) = runs.run_due_mailings(now=clock(), enqueue=None)
     settle(
         run,
         **{
@@ -48,7 +48,7 @@ def test_a_run_closes_with_its_counts(owner, clock):
     )
 
     # when
-    finished = delivery.run_finish_if_done(run_id=run.pk, now=clock())
+    finished = lifecycle.run_finish_if_done(run_id=run.pk, now=clock())
 
     # then
     assert finished is True
@@ -60,7 +60,7 @@ def test_a_run_closes_with_its_counts(owner, clock):
 def test_a_run_with_an_open_row_does_not_close(owner, clock, target, open_status):
     # given: one row sent, one still open
     make_mailing(owner, clock, ["ann@example.org", "bob@example.org"])
-    (run,) = delivery.run_due_mailings(now=clock(), enqueue=None)
+    (run,) = runs.run_due_mailings(now=clock(), enqueue=None)
     settle(run, **{"ann@example.org": DeliveryStatus.SENT})
     bob = DeliveryAttempt.objects.filter(run=run, email="bob@example.org")
     if open_status != DeliveryStatus.QUEUED:
@@ -79,7 +79,7 @@ def test_a_run_with_an_open_row_does_not_close(owner, clock, target, open_status
 def test_a_mailings_stats_add_its_closed_runs_counts_to_its_open_runs_rows(owner, clock):
     # given: a finished run, then a run of the next day that is half way
     mailing = make_mailing(owner, clock, ["ann@example.org", "bob@example.org", "cat@example.org"])
-    (first,) = delivery.run_due_mailings(now=clock(), enqueue=None)
+    (first,) = runs.run_due_mailings(now=clock(), enqueue=None)
     settle(
         first,
         **{
@@ -88,8 +88,8 @@ def test_a_mailings_stats_add_its_closed_runs_counts_to_its_open_runs_rows(owner
             "cat@example.org": DeliveryStatus.SKIPPED,
         },
     )
-    assert delivery.run_finish_if_done(run_id=first.pk, now=clock())
-    (second,) = delivery.run_due_mailings(now=clock.advance(days=1), enqueue=None)
+    assert lifecycle.run_finish_if_done(run_id=first.pk, now=clock())
+    (second,) = runs.run_due_mailings(now=clock.advance(days=1), enqueue=None)
     settle(second, **{"ann@example.org": DeliveryStatus.SENT, "bob@example.org": DeliveryStatus.DEFERRED})
 
     # when

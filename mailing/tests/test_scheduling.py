@@ -3,9 +3,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from mailing import states
+from mailing.delivery import lifecycle, runs
 from mailing.models import DeliveryAttempt, DeliveryStatus, Mailing, MailingRun, MailingStatus, Periodicity
 from mailing.scheduling import due_slot, next_slot_after, slots_between
-from mailing.services import delivery
 from mailing.tests.factories import ClientFactory, MailingFactory
 
 
@@ -143,7 +143,7 @@ def test_a_mailing_starting_now_gets_its_run_and_starts(owner, recipients):
     mailing = make_mailing(owner, recipients, now, at("2028-03-01 00:00"), Periodicity.DAILY)
 
     # when
-    (run,) = delivery.run_due_mailings(now=now, enqueue=None)
+    (run,) = runs.run_due_mailings(now=now, enqueue=None)
 
     # then
     mailing.refresh_from_db()
@@ -161,9 +161,9 @@ def test_a_mailing_starting_later_runs_by_itself_at_its_start(owner, recipients)
     mailing = make_mailing(owner, recipients, at("2028-02-01 09:30"), at("2028-03-01 00:00"), Periodicity.ONCE)
 
     # when
-    before = delivery.run_due_mailings(now=at("2028-02-01 09:29"), enqueue=None)
-    on_time = delivery.run_due_mailings(now=at("2028-02-01 09:30"), enqueue=None)
-    later = delivery.run_due_mailings(now=at("2028-02-01 09:31"), enqueue=None)
+    before = runs.run_due_mailings(now=at("2028-02-01 09:29"), enqueue=None)
+    on_time = runs.run_due_mailings(now=at("2028-02-01 09:30"), enqueue=None)
+    later = runs.run_due_mailings(now=at("2028-02-01 09:31"), enqueue=None)
 
     # then
     assert (len(before), len(on_time), len(later)) == (0, 1, 0)
@@ -194,7 +194,7 @@ def test_a_year_of_minutely_scheduler_passes_makes_one_run_per_slot(
             break
         # Jump to the next due moment instead of ticking every minute (same result, fewer passes).
         now = max(now, next_due)
-        delivery.run_due_mailings(now=now, enqueue=None)
+        runs.run_due_mailings(now=now, enqueue=None)
         now += timedelta(minutes=1)
 
     # then
@@ -211,11 +211,11 @@ def test_a_year_of_minutely_scheduler_passes_makes_one_run_per_slot(
 def test_after_downtime_a_missed_run_is_sent_once_late(owner, recipients):
     # given: a daily mailing whose scheduler was down for three days
     mailing = make_mailing(owner, recipients, at("2028-02-01 09:30"), at("2028-03-01 00:00"), Periodicity.DAILY)
-    delivery.run_due_mailings(now=at("2028-02-01 09:30"), enqueue=None)
+    runs.run_due_mailings(now=at("2028-02-01 09:30"), enqueue=None)
 
     # when
-    late = delivery.run_due_mailings(now=at("2028-02-04 15:00"), enqueue=None)
-    again = delivery.run_due_mailings(now=at("2028-02-04 15:01"), enqueue=None)
+    late = runs.run_due_mailings(now=at("2028-02-04 15:00"), enqueue=None)
+    again = runs.run_due_mailings(now=at("2028-02-04 15:01"), enqueue=None)
 
     # then: one run for the slot that is due, none for the slots missed before it
     assert [run.scheduled_for for run in late] == [at("2028-02-04 09:30")]
@@ -229,12 +229,12 @@ def test_after_downtime_a_missed_run_is_sent_once_late(owner, recipients):
 def test_after_downtime_past_the_end_nothing_is_sent_and_the_mailing_finishes(owner, recipients):
     # given
     mailing = make_mailing(owner, recipients, at("2028-02-01 09:30"), at("2028-02-10 00:00"), Periodicity.DAILY)
-    (run,) = delivery.run_due_mailings(now=at("2028-02-01 09:30"), enqueue=None)
+    (run,) = runs.run_due_mailings(now=at("2028-02-01 09:30"), enqueue=None)
     states.move_deliveries(run.attempts.all(), DeliveryStatus.SKIPPED)
-    assert delivery.run_finish_if_done(run_id=run.pk, now=at("2028-02-01 09:40"))
+    assert lifecycle.run_finish_if_done(run_id=run.pk, now=at("2028-02-01 09:40"))
 
     # when
-    late = delivery.run_due_mailings(now=at("2028-02-12 00:00"), enqueue=None)
+    late = runs.run_due_mailings(now=at("2028-02-12 00:00"), enqueue=None)
 
     # then
     assert late == []
@@ -247,12 +247,12 @@ def test_after_downtime_past_the_end_nothing_is_sent_and_the_mailing_finishes(ow
 def test_the_end_passing_between_runs_finishes_the_mailing_when_its_last_run_is_done(owner, recipients):
     # given: a weekly mailing whose end falls before its second slot
     mailing = make_mailing(owner, recipients, at("2028-02-01 09:30"), at("2028-02-05 00:00"), Periodicity.WEEKLY)
-    (run,) = delivery.run_due_mailings(now=at("2028-02-01 09:30"), enqueue=None)
+    (run,) = runs.run_due_mailings(now=at("2028-02-01 09:30"), enqueue=None)
 
     # when: the run is still sending when the sweeper passes, then it is done
-    still_open = delivery.runs_sweep(now=at("2028-02-01 09:35"), enqueue=None)
+    still_open = lifecycle.runs_sweep(now=at("2028-02-01 09:35"), enqueue=None)
     DeliveryAttempt.objects.filter(run=run).update(status="SENT")
-    done = delivery.runs_sweep(now=at("2028-02-01 09:40"), enqueue=None)
+    done = lifecycle.runs_sweep(now=at("2028-02-01 09:40"), enqueue=None)
 
     # then
     assert (still_open.finished_mailings, done.finished_runs, done.finished_mailings) == ([], [run.pk], [mailing.pk])
@@ -266,7 +266,7 @@ def test_a_mailing_whose_end_passed_before_it_ever_ran_finishes_without_sending(
     mailing = make_mailing(owner, recipients, at("2028-02-01 09:30"), at("2028-02-01 10:00"), Periodicity.ONCE)
 
     # when
-    created = delivery.run_due_mailings(now=at("2028-02-01 10:00"), enqueue=None)
+    created = runs.run_due_mailings(now=at("2028-02-01 10:00"), enqueue=None)
 
     # then
     assert created == []
@@ -285,7 +285,7 @@ def test_a_disabled_mailing_or_a_blocked_owner_gets_no_run(owner, recipients, ot
     blocked = make_mailing(other_owner, [ClientFactory(owner=other_owner)], now, at("2028-03-01"), Periodicity.ONCE)
 
     # when
-    created = delivery.run_due_mailings(now=now, enqueue=None)
+    created = runs.run_due_mailings(now=now, enqueue=None)
 
     # then
     assert created == []
@@ -303,7 +303,7 @@ def test_the_scheduler_enqueues_each_new_run_once_its_transaction_commits(
 
     # when
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        (run,) = delivery.run_due_mailings(now=now, enqueue=enqueued.append)
+        (run,) = runs.run_due_mailings(now=now, enqueue=enqueued.append)
 
     # then: the run was enqueued by the callback, not before
     assert len(callbacks) >= 1

@@ -11,8 +11,8 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
+from mailing.delivery import runs, worker
 from mailing.models import DeliveryAttempt, DeliveryStatus, MailingRun, RunStatus
-from mailing.services import delivery
 from mailing.smtp import AuthenticationFailed, ConnectError, ServerConfig, Session, rejections, tls_context
 from mailing.tests.certificates import Authority, self_signed
 from mailing.tests.factories import ClientFactory, MailingFactory, MessageFactory
@@ -69,7 +69,7 @@ def make_run(owner, clock, emails):
         start_at=start,
         end_at=start + timedelta(days=30),
     )
-    (run,) = delivery.run_due_mailings(now=clock(), enqueue=None)
+    (run,) = runs.run_due_mailings(now=clock(), enqueue=None)
     return run
 
 
@@ -88,7 +88,7 @@ def test_a_server_signed_by_the_private_ca_gets_one_login_and_the_messages(
     run = make_run(owner, clock, ["ann@example.org", "bob@example.org"])
 
     # when
-    result = delivery.run_process(run_id=run.pk, clock=clock, handover=None)
+    result = worker.run_process(run_id=run.pk, clock=clock, handover=None)
 
     # then
     assert (result.sent, result.stopped) == (2, "done")
@@ -110,7 +110,7 @@ def test_a_self_signed_server_is_refused_and_never_sees_the_password(
     run = make_run(owner, clock, ["ann@example.org"])
 
     # when
-    result = delivery.run_process(run_id=run.pk, clock=clock, handover=None)
+    result = worker.run_process(run_id=run.pk, clock=clock, handover=None)
 
     # then
     assert (result.sent, result.stopped) == (0, "paused")
@@ -215,7 +215,7 @@ def test_a_wrong_password_pauses_the_run_at_once_after_one_auth_attempt(
     run = make_run(owner, clock, ["ann@example.org", "bob@example.org"])
 
     # when
-    result = delivery.run_process(run_id=run.pk, clock=clock, handover=None)
+    result = worker.run_process(run_id=run.pk, clock=clock, handover=None)
 
     # then: one connection, one mechanism, one AUTH; nothing sent, the reply kept
     assert (result.sent, result.failed, result.stopped) == (0, 0, "paused")

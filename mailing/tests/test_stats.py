@@ -9,7 +9,7 @@ from accounts.tests.factories import UserFactory
 from mailing.models import Mailing, MailingStatus
 from mailing.services import clients as client_services
 from mailing.services import mailings as mailing_services
-from mailing.stats import MailingStats, mailing_stats
+from mailing.stats import HomeStats, home_stats
 from mailing.tests.factories import ClientFactory, MailingFactory, MessageFactory
 
 
@@ -40,37 +40,37 @@ def counted(db):
 def test_figures_match_the_hand_count(counted, django_assert_num_queries):
     # when
     with django_assert_num_queries(3):
-        stats = mailing_stats()
+        stats = home_stats()
 
     # then
-    assert stats == MailingStats(mailings_total=5, mailings_active=2, unique_clients=3)
+    assert stats == HomeStats(mailings_total=5, mailings_active=2, unique_clients=3)
 
 
 def test_figures_come_from_the_cache_while_it_holds(counted, django_assert_num_queries):
     # given
-    mailing_stats()
+    home_stats()
     Mailing.objects.all().delete()  # behind the services' back: nothing invalidates
 
     # when
     with django_assert_num_queries(0):
-        stats = mailing_stats()
+        stats = home_stats()
 
     # then
-    assert stats == MailingStats(mailings_total=5, mailings_active=2, unique_clients=3)
+    assert stats == HomeStats(mailings_total=5, mailings_active=2, unique_clients=3)
 
 
 @pytest.mark.django_db
 def test_figures_of_an_empty_service():
     # when
-    stats = mailing_stats()
+    stats = home_stats()
 
     # then
-    assert stats == MailingStats(mailings_total=0, mailings_active=0, unique_clients=0)
+    assert stats == HomeStats(mailings_total=0, mailings_active=0, unique_clients=0)
 
 
 def test_creating_a_mailing_refreshes_the_figures(counted, django_capture_on_commit_callbacks):
     # given
-    mailing_stats()
+    home_stats()
     ann = counted["ann"]
     newcomer = ClientFactory(owner=ann, email="dora@x.org")
     start = timezone.now() + timedelta(days=1)
@@ -87,12 +87,12 @@ def test_creating_a_mailing_refreshes_the_figures(counted, django_capture_on_com
         )
 
     # then
-    assert mailing_stats() == MailingStats(mailings_total=6, mailings_active=2, unique_clients=4)
+    assert home_stats() == HomeStats(mailings_total=6, mailings_active=2, unique_clients=4)
 
 
 def test_the_cache_is_dropped_only_when_the_change_commits(counted, django_capture_on_commit_callbacks):
     # given
-    mailing_stats()
+    home_stats()
     mailing = Mailing.objects.filter(owner=counted["ann"]).first()
 
     # when
@@ -100,15 +100,15 @@ def test_the_cache_is_dropped_only_when_the_change_commits(counted, django_captu
         mailing_services.mailing_delete(mailing=mailing)
 
     # then: before the commit, readers still get the committed figures
-    assert mailing_stats().mailings_total == 5
+    assert home_stats().mailings_total == 5
     for callback in callbacks:
         callback()
-    assert mailing_stats().mailings_total == 4
+    assert home_stats().mailings_total == 4
 
 
 def test_updating_and_deleting_mailings_refresh_the_figures(counted, django_capture_on_commit_callbacks):
     # given
-    mailing_stats()
+    home_stats()
     mailing = Mailing.objects.get(owner=counted["ann"], clients=counted["a2"])
 
     # when
@@ -116,44 +116,44 @@ def test_updating_and_deleting_mailings_refresh_the_figures(counted, django_capt
         mailing_services.mailing_update(mailing=mailing, data={"client_ids": [counted["a1"].pk]})
 
     # then: bob@x.org was only in that mailing
-    assert mailing_stats() == MailingStats(mailings_total=5, mailings_active=2, unique_clients=2)
+    assert home_stats() == HomeStats(mailings_total=5, mailings_active=2, unique_clients=2)
 
     # when
     with django_capture_on_commit_callbacks(execute=True):
         mailing_services.mailing_delete(mailing=mailing)
 
     # then
-    assert mailing_stats() == MailingStats(mailings_total=4, mailings_active=1, unique_clients=2)
+    assert home_stats() == HomeStats(mailings_total=4, mailings_active=1, unique_clients=2)
 
 
 def test_deleting_or_renaming_a_recipient_refreshes_the_figures(counted, django_capture_on_commit_callbacks):
     # given
-    mailing_stats()
+    home_stats()
 
     # when
     with django_capture_on_commit_callbacks(execute=True):
         client_services.client_delete(client=counted["b2"])
 
     # then: carl@x.org is gone
-    assert mailing_stats().unique_clients == 2
+    assert home_stats().unique_clients == 2
 
     # when
     with django_capture_on_commit_callbacks(execute=True):
         client_services.client_update(client=counted["b1"], data={"email": "erin@x.org"})
 
     # then: ann@x.org is still a1's, and erin@x.org is new
-    assert mailing_stats() == MailingStats(mailings_total=5, mailings_active=2, unique_clients=3)
+    assert home_stats() == HomeStats(mailings_total=5, mailings_active=2, unique_clients=3)
 
 
 def test_cached_figures_expire_after_the_configured_time(counted, settings):
     # given
     settings.HOME_STATS_TTL = 1
-    mailing_stats()
+    home_stats()
     Mailing.objects.filter(status=MailingStatus.FINISHED).delete()  # nothing invalidates
 
     # when
     time.sleep(1.2)
-    stats = mailing_stats()
+    stats = home_stats()
 
     # then
     assert stats.mailings_total == 4

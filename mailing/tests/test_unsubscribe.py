@@ -3,9 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from mailing.delivery import runs, worker
 from mailing.models import Client, DeliveryAttempt, DeliveryStatus
 from mailing.rendering import unsubscribe_token
-from mailing.services import delivery
 from mailing.tests.factories import ClientFactory, MailingFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,14 +65,14 @@ def test_the_link_in_a_sent_message_unsubscribes_and_the_next_run_skips_the_clie
     ann = ClientFactory(owner=owner, email="ann@example.org")
     now = timezone.now()
     MailingFactory(owner=owner, clients=[ann], start_at=now, end_at=now + timedelta(days=3), periodicity="DAILY")
-    (run,) = delivery.run_due_mailings(now=now, enqueue=None)
-    delivery.run_process(run_id=run.pk, handover=None)
+    (run,) = runs.run_due_mailings(now=now, enqueue=None)
+    worker.run_process(run_id=run.pk, handover=None)
     header = smtp_server.messages[0].message["List-Unsubscribe"]
 
     # when: the one-click POST to the header's URL, then the next day's run
     url = header.strip("<>").removeprefix("https://mail.example.net")
     response = client.post(url, {"List-Unsubscribe": "One-Click"})
-    (tomorrow,) = delivery.run_due_mailings(now=now + timedelta(days=1), enqueue=None)
+    (tomorrow,) = runs.run_due_mailings(now=now + timedelta(days=1), enqueue=None)
 
     # then
     assert response.status_code == 200

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from graphql_schema.tests.helpers import OPERATION_INFO, gid, messages_of, validation
 from mailing import queue
+from mailing.delivery import runs
 from mailing.models import DeliveryAttempt, DeliveryStatus, MailingRun, RunStatus, RunTrigger
-from mailing.services import delivery
 from mailing.tests.factories import ClientFactory, MailingFactory
 
 SEND_NOW = f"""
@@ -151,7 +151,7 @@ def test_a_blocked_owner_cannot_send_now(gql, owner):
         owner.save()
         result = gql.query(SEND_NOW, {"id": gid("Mailing", mailing.pk)}).data["sendMailingNow"]
     with pytest.raises(ValidationError) as error:
-        delivery.mailing_send_now(mailing=mailing, enqueue=None)
+        runs.mailing_send_now(mailing=mailing, enqueue=None)
 
     # then: the API no longer knows the user, and the service refuses on its own too
     assert messages_of(result) == [

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from mailing import queue
-from mailing.services import delivery
+from mailing.delivery import lifecycle, runs, worker
 
 
 class Command(BaseCommand):
@@ -16,8 +16,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, enqueue=False, **options):
-        created = delivery.run_due_mailings(enqueue=queue.enqueue_run if enqueue else None)
-        swept = delivery.runs_sweep(enqueue=queue.enqueue_run if enqueue else None)
+        created = runs.run_due_mailings(enqueue=queue.enqueue_run if enqueue else None)
+        swept = lifecycle.runs_sweep(enqueue=queue.enqueue_run if enqueue else None)
         self.stdout.write(
             f"{len(created)} run(s) started; {len(swept.enqueued)} run(s) with work left; "
             f"{len(swept.finished_runs)} run(s) and {len(swept.finished_mailings)} mailing(s) finished."
@@ -26,7 +26,7 @@ class Command(BaseCommand):
             self.stdout.write("Handed to the cluster.")
             return
         for run_id in [run.pk for run in created] + swept.enqueued:
-            result = delivery.run_process(run_id=run_id, handover=None)
+            result = worker.run_process(run_id=run_id, handover=None)
             self.stdout.write(
                 f"Run {run_id}: {result.sent} sent, {result.deferred} deferred, {result.failed} failed, "
                 f"{result.skipped} skipped ({result.stopped})."

@@ -2,9 +2,10 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 
+from mailing.delivery import runs, worker
+from mailing.delivery.worker import Stopped
 from mailing.models import DeliveryStatus, Mailing, MailingRun
 from mailing.selectors import as_pk
-from mailing.services import delivery
 from mailing.smtp import AuthenticationFailed
 
 BAR_WIDTH = 30
@@ -21,7 +22,7 @@ class Command(BaseCommand):
         if mailing is None:
             raise CommandError(f"Mailing {mailing_id} does not exist.")
         try:
-            run = delivery.mailing_send_now(mailing=mailing, enqueue=None)
+            run = runs.mailing_send_now(mailing=mailing, enqueue=None)
         except ValidationError as error:
             raise CommandError(f"Mailing {mailing.pk} cannot be sent now: {' '.join(error.messages)}") from None
 
@@ -36,9 +37,9 @@ class Command(BaseCommand):
             self.stdout.write(f"\r[{bar}] {done}/{queued}", ending="")
             self.stdout.flush()
 
-        result = delivery.run_process(run_id=run.pk, on_batch=progress, handover=None)
-        while result.stopped == "handed over":
-            more = delivery.run_process(run_id=run.pk, on_batch=progress, handover=None)
+        result = worker.run_process(run_id=run.pk, on_batch=progress, handover=None)
+        while result.stopped == Stopped.HANDED_OVER:
+            more = worker.run_process(run_id=run.pk, on_batch=progress, handover=None)
             for name in ("sent", "deferred", "failed", "skipped", "connection_failures"):
                 setattr(more, name, getattr(more, name) + getattr(result, name))
             result = more
@@ -52,21 +53,21 @@ class Command(BaseCommand):
             f"(of {total})."
         )
         run.refresh_from_db()
-        if result.stopped == "paused" and AuthenticationFailed.describes(run.last_error):
+        if result.stopped == Stopped.PAUSED and AuthenticationFailed.describes(run.last_error):
             reply = run.last_error.removeprefix(AuthenticationFailed.PREFIX)
             self.stderr.write(
                 f"The mail server refused the login: authentication failed ({reply}); "
                 "the run is paused. Check EMAIL_HOST_USER and EMAIL_HOST_PASSWORD; the run is tried again, with one "
                 "login, when its pause is over."
             )
-        elif result.stopped == "paused":
+        elif result.stopped == Stopped.PAUSED:
             self.stderr.write(
                 f"The mail server could not be reached ({run.last_error}); the run is paused and resumes by "
                 "itself while the cluster runs."
             )
         elif counts[DeliveryStatus.DEFERRED]:
             self.stdout.write("Deferred recipients are retried by the cluster (manage.py qcluster).")
-        if result.stopped == "error":
+        if result.stopped == Stopped.ERROR:
             raise CommandError("Sending stopped on an unexpected error; see the log. Nothing was lost.")
 
     @staticmethod

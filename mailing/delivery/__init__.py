@@ -1,0 +1,17 @@
+"""The delivery engine: it starts the runs that are due, sends a run in claimed batches, and
+sweeps up after workers that died.
+
+The database is the truth. A run is a row, and each of its recipients a row (a
+`DeliveryAttempt`, unique per run and client). A worker claims a batch of rows (marking them
+SENDING with a lease) before any SMTP transaction and settles them after it; a worker that dies
+leaves rows whose lease expires, and the sweeper hands them to another worker. The duplicates a
+crash can cause are the messages of the batches in flight, no more.
+
+- `runs`: creating runs (the scheduler's pass, "send now") and who may send;
+- `claims`: holding a run and its rows (claim, renew, release, settle);
+- `worker`: sending one run: the SMTP session, the circuit breaker, the outcomes;
+- `lifecycle`: finishing runs and mailings, and the sweeper;
+- `config`: the engine's settings.
+
+Statuses are moved by `mailing.states` alone.
+"""
