@@ -31,7 +31,7 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
     except ValidationError as error:
         context = {"verified": False, "errors": _token_messages(error)}
         return _private(render(request, "accounts/verify_email.html", context, status=400))
-    context = {"verified": True, "email": user.email, "message": services.EMAIL_VERIFIED}
+    context = {"verified": True, "email": user.email, "message": str(services.EMAIL_VERIFIED)}
     return _private(render(request, "accounts/verify_email.html", context))
 
 
@@ -54,7 +54,7 @@ def reset_password(request: HttpRequest, token: str) -> HttpResponse:
             for message in error.message_dict.get("token", []):
                 form.add_error(None, message)
         else:
-            context = {"done": True, "form": None, "message": services.PASSWORD_RESET_DONE}
+            context = {"done": True, "form": None, "message": str(services.PASSWORD_RESET_DONE)}
             return _private(render(request, "accounts/reset_password.html", context))
     status = 400 if request.method == "POST" else 200
     return _private(render(request, "accounts/reset_password.html", {"done": False, "form": form}, status=status))

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from core.models import TimeStampedModel
+from core.zones import DEFAULT_TIME_ZONE, validate_time_zone, zone
 
 MESSAGE_BODY_MAX_LENGTH = 100_000
 
@@ -92,6 +93,12 @@ class Mailing(TimeStampedModel):
         default=MailingStatus.CREATED,
         help_text="Moved by the delivery engine only.",
     )
+    time_zone = models.CharField(
+        max_length=64,
+        default=DEFAULT_TIME_ZONE,
+        validators=[validate_time_zone],
+        help_text="The IANA zone its schedule keeps wall-clock time in (the owner's when it was created).",
+    )
     is_active = models.BooleanField(default=True, help_text="A disabled mailing never sends.")
     next_run_at = models.DateTimeField(null=True, blank=True, help_text="When the next run is due; null when none.")
 
@@ -109,6 +116,26 @@ class Mailing(TimeStampedModel):
 
     def __str__(self):
         return f"{self.message} ({self.get_periodicity_display()})"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # The start and end carry the mailing's zone, so that the schedule computed from them
+        # (`mailing.scheduling`) keeps its wall-clock time there. Same instants as in the database.
+        if "time_zone" in instance.__dict__ and instance.time_zone != DEFAULT_TIME_ZONE:
+            instance.localize_times()
+        return instance
+
+    def localize_times(self) -> None:
+        """Read the loaded start and end in the mailing's own zone (the instants stay the same)."""
+        try:
+            mailing_zone = zone(self.time_zone)
+        except (ValueError, KeyError):
+            return
+        for name in ("start_at", "end_at"):
+            value = self.__dict__.get(name)
+            if value is not None:
+                self.__dict__[name] = value.astimezone(mailing_zone)
 
     def clean(self):
         super().clean()
