@@ -1,11 +1,14 @@
-"""The pages behind the links in account e-mails, and the CSRF token for browser clients."""
+"""The pages behind the links in account e-mails, the CSRF token for browser clients, and the
+language switch."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import set_language as django_set_language
 
 from accounts import services, tokens
 from accounts.forms import ResetPasswordForm
@@ -69,3 +72,14 @@ def csrf_token(request: HttpRequest) -> JsonResponse:
     send it back in the `X-CSRFToken` header of every POST to /graphql/.
     """
     return JsonResponse({"csrfToken": get_token(request)})
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's `set_language` (the `django_language` cookie, then a redirect to `next`), which
+    also keeps the choice on a signed-in user's profile: their own language wins over the cookie."""
+    response = django_set_language(request)
+    language = request.POST.get("language")
+    if request.user.is_authenticated and language in {code for code, _name in settings.LANGUAGES}:
+        services.user_update_profile(user=request.user, data={"language": language})
+    return response

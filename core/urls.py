@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from accounts.views import set_language
 from core import views
 from graphql_schema.views import graphql_view
 from mailing.views import unsubscribe
@@ -11,6 +12,7 @@ urlpatterns = [
     path("blog/", include("blog.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("graphql/", graphql_view(), name="graphql"),
     path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
     re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", views.media, name="media"),

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import TimeStampedModel
 from core.zones import DEFAULT_TIME_ZONE, validate_time_zone, zone
@@ -12,7 +14,7 @@ MESSAGE_BODY_MAX_LENGTH = 100_000
 def validate_single_line(value: str) -> None:
     # A line break in a header value would let a user inject headers of their own.
     if "\n" in value or "\r" in value:
-        raise ValidationError("Must be a single line.", code="multiline")
+        raise ValidationError(_("Must be a single line."), code="multiline")
 
 
 class Client(TimeStampedModel):
@@ -62,16 +64,16 @@ class Message(TimeStampedModel):
 
 
 class Periodicity(models.TextChoices):
-    ONCE = "ONCE", "Once"
-    DAILY = "DAILY", "Daily"
-    WEEKLY = "WEEKLY", "Weekly"
-    MONTHLY = "MONTHLY", "Monthly"
+    ONCE = "ONCE", _("Once")
+    DAILY = "DAILY", _("Daily")
+    WEEKLY = "WEEKLY", _("Weekly")
+    MONTHLY = "MONTHLY", _("Monthly")
 
 
 class MailingStatus(models.TextChoices):
-    CREATED = "CREATED", "Created"
-    STARTED = "STARTED", "Started"
-    FINISHED = "FINISHED", "Finished"
+    CREATED = "CREATED", pgettext_lazy("mailing", "Created")
+    STARTED = "STARTED", pgettext_lazy("mailing", "Started")
+    FINISHED = "FINISHED", pgettext_lazy("mailing", "Finished")
 
 
 class Mailing(TimeStampedModel):
@@ -141,10 +143,10 @@ class Mailing(TimeStampedModel):
         super().clean()
         if self.start_at and self.end_at and self.end_at <= self.start_at:
             raise ValidationError(
-                {"end_at": ValidationError("The end must be after the start.", code="end_before_start")}
+                {"end_at": ValidationError(_("The end must be after the start."), code="end_before_start")}
             )
         if self.message_id and self.owner_id and self.message.owner_id != self.owner_id:
-            raise ValidationError({"message": ValidationError("Message not found.", code="not_found")})
+            raise ValidationError({"message": ValidationError(_("Message not found."), code="not_found")})
 
 
 class RunStatus(models.TextChoices):
