@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import forms as auth_forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 
@@ -37,6 +38,6 @@ class ResetPasswordForm(forms.Form):
         first, second = cleaned.get("new_password1"), cleaned.get("new_password2")
         if first and second and first != second:
             self.add_error(
-                "new_password2", forms.ValidationError("The two passwords differ.", code="password_mismatch")
+                "new_password2", forms.ValidationError(_("The two passwords differ."), code="password_mismatch")
             )
         return cleaned

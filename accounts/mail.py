@@ -8,7 +8,7 @@ from django.core.mail import EmailMessage
 from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.timesince import timeuntil
 from django_q.tasks import async_task
 
@@ -45,6 +45,12 @@ def _enqueue(kind: str, user_id: int) -> None:
 
 
 def account_mail_build(*, kind: str, user: User) -> EmailMessage:
+    """The e-mail, in the user's language (it is built by a task, outside any request)."""
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        return _build(kind=kind, user=user)
+
+
+def _build(*, kind: str, user: User) -> EmailMessage:
     context = {"user": user, "site_url": settings.SITE_URL}
     if kind in LINKS:
         purpose, url_name, timeout_setting = LINKS[kind]

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts.validators import validate_single_line
+from core.zones import DEFAULT_TIME_ZONE, validate_language, validate_time_zone
 
 MANAGERS_GROUP = "Managers"
 CONTENT_MANAGERS_GROUP = "Content managers"
@@ -88,6 +89,18 @@ class User(AbstractUser):
         null=True,
         blank=True,
         help_text="Sessions started before this moment no longer work (set when the user is blocked).",
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default=DEFAULT_TIME_ZONE,
+        validators=[validate_time_zone],
+        help_text="The user's IANA time zone: where their dates are shown and new mailings are scheduled.",
+    )
+    language = models.CharField(
+        max_length=8,
+        default="en",
+        validators=[validate_language],
+        help_text="The language of the pages, e-mails and API messages for this user (ru or en).",
     )
 
     USERNAME_FIELD = "email"

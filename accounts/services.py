@@ -6,49 +6,54 @@ also gave that account's right password.
 
 import logging
 
+from django.conf import settings
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from accounts import mail, throttles, tokens
 from accounts.models import CONTENT_MANAGERS_GROUP, MANAGERS_GROUP, ROLE_ANNOTATIONS, TokenPurpose, User, UserManager
+from core.zones import DEFAULT_TIME_ZONE
 
 logger = logging.getLogger(__name__)
 
 BACKEND = "accounts.backends.AccountBackend"
 
-REGISTERED = "We sent a link to %(email)s. Open it to verify your address, then log in."
-VERIFICATION_RESENT = "If an account with this address is waiting for verification, we sent it a new link."
-PASSWORD_RESET_REQUESTED = "If an account with this address exists, we sent it a link to choose a new password."
-EMAIL_VERIFIED = "Your e-mail address is verified. You can now log in."
-PASSWORD_RESET_DONE = "Your password has been changed. You can now log in with it."
+REGISTERED = _("We sent a link to %(email)s. Open it to verify your address, then log in.")
+VERIFICATION_RESENT = _("If an account with this address is waiting for verification, we sent it a new link.")
+PASSWORD_RESET_REQUESTED = _("If an account with this address exists, we sent it a link to choose a new password.")
+EMAIL_VERIFIED = _("Your e-mail address is verified. You can now log in.")
+PASSWORD_RESET_DONE = _("Your password has been changed. You can now log in with it.")
 
 ROLE_GROUPS = {"manager": MANAGERS_GROUP, "content_manager": CONTENT_MANAGERS_GROUP}
 
 
 def invalid_credentials() -> ValidationError:
-    return ValidationError("Incorrect e-mail or password.", code="invalid_credentials")
+    return ValidationError(_("Incorrect e-mail or password."), code="invalid_credentials")
 
 
 def _login_refusal(user: User) -> ValidationError | None:
     """Why a user who gave the right password still may not log in, or None."""
     if not user.is_active:
-        return ValidationError("This account is deactivated.", code="inactive")
+        return ValidationError(_("This account is deactivated."), code="inactive")
     if user.is_blocked:
         reason = f" ({user.blocked_reason})" if user.blocked_reason else ""
         return ValidationError(
-            "This account is blocked%(reason)s. Contact the service's managers.",
+            _("This account is blocked%(reason)s. Contact the service's managers."),
             code="blocked",
             params={"reason": reason},
         )
     if not user.is_verified:
         return ValidationError(
-            "Verify your e-mail address first: open the link we sent you (or ask for a new one with "
-            "resendVerification).",
+            _(
+                "Verify your e-mail address first: open the link we sent you (or ask for a new one with "
+                "resendVerification)."
+            ),
             code="email_not_verified",
         )
     return None
@@ -122,13 +127,27 @@ def _validate_new_user(user: User, password: str) -> None:
 
 
 @transaction.atomic
-def user_register(*, request: HttpRequest, email: str, password: str, full_name: str) -> str:
+def user_register(
+    *,
+    request: HttpRequest,
+    email: str,
+    password: str,
+    full_name: str,
+    time_zone: str | None = None,
+    language: str | None = None,
+) -> str:
     """Create an account that may log in once its address is verified; return the address.
 
     The answer is the same whether or not the address has an account: a new account gets a
     verification link, an unverified one a fresh link, a verified one a note that it exists.
+    The zone defaults to UTC and the language to the request's.
     """
-    user = User(email=UserManager.normalize_email(email), full_name=(full_name or "").strip())
+    user = User(
+        email=UserManager.normalize_email(email),
+        full_name=(full_name or "").strip(),
+        time_zone=time_zone or DEFAULT_TIME_ZONE,
+        language=language or request_language(),
+    )
     _validate_new_user(user, password)
     _count_mail_request(user.email, request)
     user.set_password(password)
@@ -146,6 +165,43 @@ def user_register(*, request: HttpRequest, email: str, password: str, full_name:
     else:
         mail.account_mail_enqueue(kind=mail.AccountMail.VERIFY, user=existing)
     return user.email
+
+
+def request_language() -> str:
+    """The language the current request is answered in (one of LANGUAGES)."""
+    codes = [code for code, _name in settings.LANGUAGES]
+    language = (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    return language if language in codes else settings.LANGUAGE_CODE
+
+
+PROFILE_FIELDS = ["full_name", "language", "time_zone"]
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, data: dict) -> User:
+    """Change what the user sent of their name, language and time zone; each field is checked."""
+    data = {name: value for name, value in data.items() if name in PROFILE_FIELDS}
+    if "full_name" in data:
+        data["full_name"] = (data["full_name"] or "").strip()
+    for name in ("language", "time_zone"):
+        if name in data and data[name] is None:
+            raise ValidationError({name: ValidationError(_("This field cannot be null."), code="null")})
+    changed = [name for name, value in data.items() if getattr(user, name) != value]
+    for name in changed:
+        setattr(user, name, data[name])
+    errors = {}
+    for name in changed:
+        try:
+            user.clean_fields(exclude=[field.name for field in User._meta.fields if field.name != name])
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+    if changed:
+        user.save(update_fields=changed)
+    if "language" in changed:
+        translation.activate(user.language)
+    return user
 
 
 def _normalized_email(email: str) -> str:
@@ -229,7 +285,11 @@ def password_change(*, request: HttpRequest, user: User, old_password: str, new_
     if not user.check_password(old_password):
         _count_login_failure(user.email, ip)
         raise ValidationError(
-            {"old_password": ValidationError("Your old password was entered incorrectly.", code="password_incorrect")}
+            {
+                "old_password": ValidationError(
+                    _("Your old password was entered incorrectly."), code="password_incorrect"
+                )
+            }
         )
     _validate_new_password(user, new_password, "new_password")
     user.set_password(new_password)
@@ -252,14 +312,14 @@ def user_block(*, user: User, reason: str, actor: User) -> User:
     """
     reason = (reason or "").strip()
     if user.pk == actor.pk:
-        raise _id_error("You cannot block yourself.", "self")
+        raise _id_error(_("You cannot block yourself."), "self")
     if user.is_manager:
         raise _id_error(
-            "Managers and administrators cannot be blocked; an administrator must remove the role first.",
+            _("Managers and administrators cannot be blocked; an administrator must remove the role first."),
             "protected",
         )
     if not reason:
-        raise ValidationError({"reason": ValidationError("Say why the user is blocked.", code="required")})
+        raise ValidationError({"reason": ValidationError(_("Say why the user is blocked."), code="required")})
     try:
         User._meta.get_field("blocked_reason").run_validators(reason)
     except ValidationError as error:

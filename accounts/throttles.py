@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 
 @dataclass(frozen=True)
@@ -32,18 +33,25 @@ def login_limits() -> tuple[Limit, Limit]:
     window = settings.LOGIN_FAILURES_WINDOW
     return (
         Limit(
-            "login-email", settings.LOGIN_FAILURES_PER_EMAIL, window, "Too many failed logins for this e-mail address."
+            "login-email",
+            settings.LOGIN_FAILURES_PER_EMAIL,
+            window,
+            _("Too many failed logins for this e-mail address."),
         ),
-        Limit("login-ip", settings.LOGIN_FAILURES_PER_IP, window, "Too many failed logins from your network address."),
+        Limit(
+            "login-ip", settings.LOGIN_FAILURES_PER_IP, window, _("Too many failed logins from your network address.")
+        ),
     )
 
 
 def mail_limits() -> tuple[Limit, Limit]:
     window = settings.ACCOUNT_MAILS_WINDOW
     return (
-        Limit("mail-email", settings.ACCOUNT_MAILS_PER_EMAIL, window, "Too many e-mails requested for this address."),
         Limit(
-            "mail-ip", settings.ACCOUNT_MAILS_PER_IP, window, "Too many e-mails requested from your network address."
+            "mail-email", settings.ACCOUNT_MAILS_PER_EMAIL, window, _("Too many e-mails requested for this address.")
+        ),
+        Limit(
+            "mail-ip", settings.ACCOUNT_MAILS_PER_IP, window, _("Too many e-mails requested from your network address.")
         ),
     )
 
@@ -99,7 +107,7 @@ def reset(limit: Limit, value: str) -> None:
 
 def throttled_error(limit: Limit, seconds: int) -> ValidationError:
     return ValidationError(
-        "%(message)s Try again in %(seconds)d seconds.",
+        _("%(message)s Try again in %(seconds)d seconds."),
         code="throttled",
         params={"message": limit.message, "seconds": seconds},
     )

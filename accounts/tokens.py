@@ -16,6 +16,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccountToken, TokenPurpose, User
 
@@ -44,7 +45,7 @@ def token_error(message: str, code: str) -> ValidationError:
 
 def invalid_token() -> ValidationError:
     return token_error(
-        "This link is not valid. Check that you copied all of it, or ask for a new one.", "invalid_token"
+        _("This link is not valid. Check that you copied all of it, or ask for a new one."), "invalid_token"
     )
 
 
@@ -72,7 +73,7 @@ def token_find(*, token: str, purpose: str, viewer=None) -> AccountToken:
     try:
         key = _signer(purpose).unsign(token.strip(), max_age=_max_age(purpose))
     except signing.SignatureExpired:
-        raise token_error("This link has expired. Ask for a new one.", "expired_token") from None
+        raise token_error(_("This link has expired. Ask for a new one."), "expired_token") from None
     except signing.BadSignature:
         raise invalid_token() from None
     row = AccountToken.objects.select_related("user").filter(key_hash=_hash(key), purpose=purpose).first()
@@ -80,13 +81,16 @@ def token_find(*, token: str, purpose: str, viewer=None) -> AccountToken:
         raise invalid_token()
     if viewer is not None and viewer.is_authenticated and viewer.pk != row.user_id:
         raise token_error(
-            "This link was sent for another account than the one you are logged in with. Log out, then open it again.",
+            _(
+                "This link was sent for another account than the one you are logged in with. Log out, then open it "
+                "again."
+            ),
             "other_account",
         )
     if row.used_at is not None:
-        raise token_error("This link has already been used.", "used_token")
+        raise token_error(_("This link has already been used."), "used_token")
     if row.email != row.user.email:
-        raise token_error("This link was sent to an address that is no longer the account's.", "invalid_token")
+        raise token_error(_("This link was sent to an address that is no longer the account's."), "invalid_token")
     return row
 
 
@@ -98,7 +102,7 @@ def token_use(*, row: AccountToken) -> None:
     now = timezone.now()
     spent = AccountToken.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=now)
     if spent != 1:
-        raise token_error("This link has already been used.", "used_token")
+        raise token_error(_("This link has already been used."), "used_token")
     token_void(user=row.user, purpose=row.purpose, now=now)
 
 

@@ -1,11 +1,12 @@
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 
 def validate_single_line(value: str) -> None:
     # The name goes into e-mail headers; a line break there would let a user inject headers.
     if "\n" in value or "\r" in value:
-        raise ValidationError("Must be a single line.", code="multiline")
+        raise ValidationError(_("Must be a single line."), code="multiline")
 
 
 class MaximumLengthValidator:

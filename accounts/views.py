@@ -1,5 +1,7 @@
-"""The pages behind the links in account e-mails, and the CSRF token for browser clients."""
+"""The pages behind the links in account e-mails, the CSRF token for browser clients, and the
+language switch."""
 
+from django.conf import settings
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -8,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import set_language as django_set_language
 
 from accounts import services, tokens
 from accounts.forms import ResetPasswordForm
@@ -33,7 +36,7 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
     except ValidationError as error:
         context = {"verified": False, "errors": _token_messages(error)}
         return _private(render(request, "accounts/verify_email.html", context, status=400))
-    context = {"verified": True, "email": user.email, "message": services.EMAIL_VERIFIED}
+    context = {"verified": True, "email": user.email, "message": str(services.EMAIL_VERIFIED)}
     return _private(render(request, "accounts/verify_email.html", context))
 
 
@@ -56,7 +59,7 @@ def reset_password(request: HttpRequest, token: str) -> HttpResponse:
             for message in error.message_dict.get("token", []):
                 form.add_error(None, message)
         else:
-            context = {"done": True, "form": None, "message": services.PASSWORD_RESET_DONE}
+            context = {"done": True, "form": None, "message": str(services.PASSWORD_RESET_DONE)}
             return _private(render(request, "accounts/reset_password.html", context))
     status = 400 if request.method == "POST" else 200
     return _private(render(request, "accounts/reset_password.html", {"done": False, "form": form}, status=status))
@@ -92,3 +95,14 @@ def login_page(request: HttpRequest) -> HttpResponse:
 def logout_page(request: HttpRequest) -> HttpResponse:
     logout(request)
     return redirect("accounts:login")
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's `set_language` (the `django_language` cookie, then a redirect to `next`), which
+    also keeps the choice on a signed-in user's profile: their own language wins over the cookie."""
+    response = django_set_language(request)
+    language = request.POST.get("language")
+    if request.user.is_authenticated and language in {code for code, _name in settings.LANGUAGES}:
+        services.user_update_profile(user=request.user, data={"language": language})
+    return response

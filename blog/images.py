@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 # Pillow format name -> the extension the stored file gets (the uploaded name is not trusted).
@@ -33,7 +34,7 @@ def image_format(file) -> str:
     max_bytes = settings.BLOG_IMAGE_MAX_BYTES
     if file.size is not None and file.size > max_bytes:
         raise ValidationError(
-            "The image is %(size)s; the limit is %(limit)s.",
+            _("The image is %(size)s; the limit is %(limit)s."),
             code="file_too_large",
             params={"size": filesizeformat(file.size), "limit": filesizeformat(max_bytes)},
         )
@@ -46,21 +47,21 @@ def image_format(file) -> str:
             picture.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise ValidationError(
-            "This file is not a picture (or it is damaged); upload a JPEG, PNG, GIF or WebP image.",
+            _("This file is not a picture (or it is damaged); upload a JPEG, PNG, GIF or WebP image."),
             code="invalid_image",
         ) from None
     finally:
         file.seek(position)
     if found not in ALLOWED_FORMATS:
         raise ValidationError(
-            "%(format)s images are not accepted; upload a JPEG, PNG, GIF or WebP image.",
+            _("%(format)s images are not accepted; upload a JPEG, PNG, GIF or WebP image."),
             code="invalid_image_type",
-            params={"format": found or "This kind of"},
+            params={"format": found or _("This kind of")},
         )
     max_side = settings.BLOG_IMAGE_MAX_SIDE
     if width > max_side or height > max_side:
         raise ValidationError(
-            "The image is %(width)s x %(height)s pixels; at most %(max)s on each side.",
+            _("The image is %(width)s x %(height)s pixels; at most %(max)s on each side."),
             code="image_too_large",
             params={"width": width, "height": height, "max": max_side},
         )

@@ -83,9 +83,13 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the `django_language` cookie, then Accept-Language; then (once the user is
+    # known) the signed-in user's own choice wins.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -223,7 +227,9 @@ ACCOUNT_MAILS_WINDOW = env_int("ACCOUNT_MAILS_WINDOW", 3600)
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: trust REMOTE_ADDR).
 NUM_PROXIES = env_int("NUM_PROXIES", 0)
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+LANGUAGES = [("ru", "Русский"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 LANGUAGES = [("en", "English"), ("ru", "Русский")]

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.i18n import JavaScriptCatalog
 
+from accounts.views import set_language
 from core import views
 from graphql_schema.views import graphql_view
 from mailing.views import unsubscribe
@@ -12,8 +13,8 @@ urlpatterns = [
     path("blog/", include("blog.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("app/", include("core.app_urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("graphql/", graphql_view(), name="graphql"),
     path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),

@@ -7,7 +7,9 @@ refuses the others on every request), so `is_authenticated` already means "may u
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from strawberry_django.permissions import DjangoNoPermission, DjangoPermissionExtension, IsAuthenticated
+from django.utils.translation import gettext_lazy as _
+from strawberry_django import permissions as django_permissions
+from strawberry_django.permissions import DjangoNoPermission, DjangoPermissionExtension
 from strawberry_django.resolvers import django_resolver
 
 from core import roles
@@ -20,10 +22,16 @@ When the condition fails, a mutation answers with an `OperationInfo` of kind PER
 query field answers with an error."""
 
 
+class IsAuthenticated(django_permissions.IsAuthenticated):
+    """Only for a signed-in user (strawberry-django's, with its refusal in the request's language)."""
+
+    DEFAULT_ERROR_MESSAGE: ClassVar[str] = _("User is not authenticated.")
+
+
 class IsManager(DjangoPermissionExtension):
     """Only for managers (the `Managers` group) and superusers."""
 
-    DEFAULT_ERROR_MESSAGE: ClassVar[str] = "User is not a manager."
+    DEFAULT_ERROR_MESSAGE: ClassVar[str] = _("User is not a manager.")
     SCHEMA_DIRECTIVE_DESCRIPTION: ClassVar[str | None] = "Can only be resolved by managers." + _FALLBACK
 
     @django_resolver(qs_hook=None)
@@ -40,7 +48,7 @@ class IsSelfOrManager(DjangoPermissionExtension):
     `pk` on a user, `owner_id` on a mailing.
     """
 
-    DEFAULT_ERROR_MESSAGE: ClassVar[str] = "Only its owner and managers may see this."
+    DEFAULT_ERROR_MESSAGE: ClassVar[str] = _("Only its owner and managers may see this.")
     SCHEMA_DIRECTIVE_DESCRIPTION: ClassVar[str | None] = (
         "Can only be resolved by the user the value belongs to, and by managers." + _FALLBACK
     )

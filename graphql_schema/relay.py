@@ -4,6 +4,7 @@ import functools
 from collections.abc import Callable, Iterable
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from strawberry import relay
 from strawberry.types.base import get_object_definition
 
@@ -23,8 +24,18 @@ def node_pks(global_ids: Iterable[relay.GlobalID], type_: type) -> list[str | No
     return [node_pk(global_id, type_) for global_id in global_ids]
 
 
+# Written out, so that each is one message to translate.
+NOT_FOUND = {
+    "Client": _("Client not found."),
+    "Message": _("Message not found."),
+    "Mailing": _("Mailing not found."),
+    "User": _("User not found."),
+}
+
+
 def not_found(field: str, what: str) -> ValidationError:
-    return ValidationError({field: ValidationError(f"{what} not found.", code="not_found")})
+    message = NOT_FOUND.get(what) or _("%(what)s not found.") % {"what": what}
+    return ValidationError({field: ValidationError(message, code="not_found")})
 
 
 def node_from(info, global_id: relay.GlobalID, type_: type, get: Callable):

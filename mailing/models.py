@@ -2,8 +2,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import TimeStampedModel
+from core.zones import DEFAULT_TIME_ZONE, validate_time_zone, zone
 from mailing.addresses import EmailAddressField
 
 MESSAGE_BODY_MAX_LENGTH = 100_000
@@ -12,7 +15,7 @@ MESSAGE_BODY_MAX_LENGTH = 100_000
 def validate_single_line(value: str) -> None:
     # A line break in a header value would let a user inject headers of their own.
     if "\n" in value or "\r" in value:
-        raise ValidationError("Must be a single line.", code="multiline")
+        raise ValidationError(_("Must be a single line."), code="multiline")
 
 
 class Client(TimeStampedModel):
@@ -62,16 +65,16 @@ class Message(TimeStampedModel):
 
 
 class Periodicity(models.TextChoices):
-    ONCE = "ONCE", "Once"
-    DAILY = "DAILY", "Daily"
-    WEEKLY = "WEEKLY", "Weekly"
-    MONTHLY = "MONTHLY", "Monthly"
+    ONCE = "ONCE", _("Once")
+    DAILY = "DAILY", _("Daily")
+    WEEKLY = "WEEKLY", _("Weekly")
+    MONTHLY = "MONTHLY", _("Monthly")
 
 
 class MailingStatus(models.TextChoices):
-    CREATED = "CREATED", "Created"
-    STARTED = "STARTED", "Started"
-    FINISHED = "FINISHED", "Finished"
+    CREATED = "CREATED", pgettext_lazy("mailing", "Created")
+    STARTED = "STARTED", pgettext_lazy("mailing", "Started")
+    FINISHED = "FINISHED", pgettext_lazy("mailing", "Finished")
 
 
 class Mailing(TimeStampedModel):
@@ -93,6 +96,12 @@ class Mailing(TimeStampedModel):
         default=MailingStatus.CREATED,
         help_text="Moved by the delivery engine only.",
     )
+    time_zone = models.CharField(
+        max_length=64,
+        default=DEFAULT_TIME_ZONE,
+        validators=[validate_time_zone],
+        help_text="The IANA zone its schedule keeps wall-clock time in (the owner's when it was created).",
+    )
     is_active = models.BooleanField(default=True, help_text="A disabled mailing never sends.")
     next_run_at = models.DateTimeField(null=True, blank=True, help_text="When the next run is due; null when none.")
 
@@ -111,14 +120,34 @@ class Mailing(TimeStampedModel):
     def __str__(self):
         return f"{self.message} ({self.get_periodicity_display()})"
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # The start and end carry the mailing's zone, so that the schedule computed from them
+        # (`mailing.scheduling`) keeps its wall-clock time there. Same instants as in the database.
+        if "time_zone" in instance.__dict__ and instance.time_zone != DEFAULT_TIME_ZONE:
+            instance.localize_times()
+        return instance
+
+    def localize_times(self) -> None:
+        """Read the loaded start and end in the mailing's own zone (the instants stay the same)."""
+        try:
+            mailing_zone = zone(self.time_zone)
+        except (ValueError, KeyError):
+            return
+        for name in ("start_at", "end_at"):
+            value = self.__dict__.get(name)
+            if value is not None:
+                self.__dict__[name] = value.astimezone(mailing_zone)
+
     def clean(self):
         super().clean()
         if self.start_at and self.end_at and self.end_at <= self.start_at:
             raise ValidationError(
-                {"end_at": ValidationError("The end must be after the start.", code="end_before_start")}
+                {"end_at": ValidationError(_("The end must be after the start."), code="end_before_start")}
             )
         if self.message_id and self.owner_id and self.message.owner_id != self.owner_id:
-            raise ValidationError({"message": ValidationError("Message not found.", code="not_found")})
+            raise ValidationError({"message": ValidationError(_("Message not found."), code="not_found")})
 
 
 class RunStatus(models.TextChoices):

@@ -8,6 +8,8 @@ write may find: the viewer's own, whatever their role. Clients are their owner's
 scopes, so `client_list` serves both.
 """
 
+from datetime import datetime, time, timedelta
+
 from django.db.models import (
     Case,
     Count,
@@ -22,11 +24,14 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
 from core import roles
+from mailing import scheduling
 from mailing.models import (
     CLOSED_RUN,
+    OPEN_RUN,
     Client,
     DeliveryAttempt,
     DeliveryStatus,
@@ -185,6 +190,8 @@ _COUNTS = {
     "pending": (None, DeliveryStatus.QUEUED, DeliveryStatus.SENDING),
 }
 MAILING_STATS = {f"stats_{name}": _mailing_count(*spec) for name, spec in _COUNTS.items()}
+# The same counts for one run: its stored counts once closed, its rows counted while open.
+RUN_STATS = {f"stats_{name}": _run_count(*spec) for name, spec in _COUNTS.items()}
 
 
 def mailing_stats(*, mailing: Mailing) -> dict[str, int]:
@@ -194,6 +201,56 @@ def mailing_stats(*, mailing: Mailing) -> dict[str, int]:
     else:
         values = Mailing.objects.filter(pk=mailing.pk).values(**MAILING_STATS).get()
     return {name.removeprefix("stats_"): value or 0 for name, value in values.items()}
+
+
+def run_stats(*, run: MailingRun) -> dict[str, int]:
+    """The counts of one run, when they were not annotated on it already."""
+    if all(hasattr(run, name) for name in RUN_STATS):
+        values = {name: getattr(run, name) for name in RUN_STATS}
+    else:
+        values = MailingRun.objects.filter(pk=run.pk).values(**RUN_STATS).get()
+    return {name.removeprefix("stats_"): value or 0 for name, value in values.items()}
+
+
+def run_open_list(*, viewer, first: int) -> QuerySet[MailingRun]:
+    """The viewer's `first` newest open runs (pending, running or paused), newest first.
+
+    Still a queryset that can be filtered (the API's get_queryset and optimizer add to it): the
+    limit is in a subquery of ids.
+    """
+    newest = ("-created_at", "-id")
+    ids = run_list(viewer=viewer).filter(status__in=OPEN_RUN).order_by(*newest).values("pk")[:first]
+    return MailingRun.objects.filter(pk__in=ids).order_by(*newest)
+
+
+DAILY_COUNT_STATUSES = (DeliveryStatus.SENT, DeliveryStatus.DEFERRED, DeliveryStatus.FAILED)
+MAX_DAILY_COUNT_DAYS = 366
+
+
+def delivery_daily_counts(*, viewer, days: int, zone, mailing_id: int | None = None, now=None) -> list[dict]:
+    """Sent, deferred and failed rows of the viewer's own mailings per day of their last attempt.
+
+    One entry per day for the last `days` days up to today in `zone`, oldest first, days with
+    nothing included (zeros). One statement: rows grouped by their day and status.
+    """
+    today = timezone.localtime(now or timezone.now(), zone).date()
+    first_day = today - timedelta(days=days - 1)
+    since = scheduling.wall_time_to_instant(datetime.combine(first_day, time.min), zone)
+    rows = delivery_attempt_list(viewer=viewer).filter(status__in=DAILY_COUNT_STATUSES, last_attempt_at__gte=since)
+    if mailing_id is not None:
+        rows = rows.filter(mailing_id=mailing_id)
+    grouped = (
+        rows.order_by()
+        .annotate(day=TruncDate("last_attempt_at", tzinfo=zone))
+        .values("day", "status")
+        .annotate(count=Count("pk"))
+        .values_list("day", "status", "count")
+    )
+    counts = {first_day + timedelta(days=n): dict.fromkeys(("sent", "deferred", "failed"), 0) for n in range(days)}
+    for day, status, count in grouped:
+        if day in counts:
+            counts[day][status.lower()] = count
+    return [{"day": day, **values} for day, values in counts.items()]
 
 
 def _owner_count(model, *conditions: Q):

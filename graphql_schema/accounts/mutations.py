@@ -1,5 +1,8 @@
+from typing import Annotated
+
 import strawberry
 import strawberry_django
+from strawberry import UNSET
 
 from accounts import services
 from graphql_schema.accounts.types import AccountNotice, UserType
@@ -36,8 +39,29 @@ class AccountsMutation:
             "whether or not the address already has an account."
         )
     )
-    def register(self, info: Info, email: str, password: str, full_name: str = "") -> AccountNotice:
-        email = services.user_register(request=_request(info), email=email, password=password, full_name=full_name)
+    def register(
+        self,
+        info: Info,
+        email: str,
+        password: str,
+        full_name: str = "",
+        time_zone: Annotated[
+            str | None,
+            strawberry.argument(description="Your IANA time zone (e.g. `Europe/Moscow`); defaults to `UTC`."),
+        ] = None,
+        language: Annotated[
+            str | None,
+            strawberry.argument(description="`ru` or `en`; defaults to the request's language."),
+        ] = None,
+    ) -> AccountNotice:
+        email = services.user_register(
+            request=_request(info),
+            email=email,
+            password=password,
+            full_name=full_name,
+            time_zone=time_zone,
+            language=language,
+        )
         return AccountNotice(email=email, message=services.REGISTERED % {"email": email})
 
     @strawberry_django.mutation(
@@ -45,14 +69,14 @@ class AccountsMutation:
     )
     def verify_email(self, info: Info, token: str) -> AccountNotice:
         user = services.user_verify_email(token=token, viewer=viewer(info))
-        return AccountNotice(email=user.email, message=services.EMAIL_VERIFIED)
+        return AccountNotice(email=user.email, message=str(services.EMAIL_VERIFIED))
 
     @strawberry_django.mutation(
         description="Send a new verification link. The answer is the same whatever the address."
     )
     def resend_verification(self, info: Info, email: str) -> AccountNotice:
         email = services.verification_resend(request=_request(info), email=email)
-        return AccountNotice(email=email, message=services.VERIFICATION_RESENT)
+        return AccountNotice(email=email, message=str(services.VERIFICATION_RESENT))
 
     @strawberry_django.mutation(
         description=(
@@ -62,7 +86,7 @@ class AccountsMutation:
     )
     def request_password_reset(self, info: Info, email: str) -> AccountNotice:
         email = services.password_reset_request(request=_request(info), email=email)
-        return AccountNotice(email=email, message=services.PASSWORD_RESET_REQUESTED)
+        return AccountNotice(email=email, message=str(services.PASSWORD_RESET_REQUESTED))
 
     @strawberry_django.mutation(
         description=(
@@ -72,7 +96,7 @@ class AccountsMutation:
     )
     def reset_password(self, info: Info, token: str, new_password: str) -> AccountNotice:
         user = services.password_reset(token=token, new_password=new_password, viewer=viewer(info))
-        return AccountNotice(email=user.email, message=services.PASSWORD_RESET_DONE)
+        return AccountNotice(email=user.email, message=str(services.PASSWORD_RESET_DONE))
 
     @strawberry_django.mutation(
         extensions=[IsAuthenticated()],
@@ -82,3 +106,26 @@ class AccountsMutation:
         return services.password_change(
             request=_request(info), user=viewer(info), old_password=old_password, new_password=new_password
         )
+
+    @strawberry_django.input_mutation(
+        extensions=[IsAuthenticated()],
+        description=(
+            "Change your name, language or time zone; a field left out stays as it is. The language "
+            "applies at once (this answer is in it); the zone is the default of your new mailings."
+        ),
+    )
+    def update_profile(
+        self,
+        info: Info,
+        full_name: Annotated[str | None, strawberry.argument(description="Your name as you want it shown.")] = UNSET,
+        language: Annotated[str | None, strawberry.argument(description="`ru` or `en`.")] = UNSET,
+        time_zone: Annotated[
+            str | None, strawberry.argument(description="An IANA time zone name, e.g. `Europe/Moscow`.")
+        ] = UNSET,
+    ) -> UserType:
+        data = {
+            name: value
+            for name, value in {"full_name": full_name, "language": language, "time_zone": time_zone}.items()
+            if value is not UNSET
+        }
+        return services.user_update_profile(user=viewer(info), data=data)

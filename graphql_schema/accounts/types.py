@@ -58,6 +58,13 @@ class UserType(relay.Node):
         extensions=[IsSelfOrManager()], description="The login address; visible to the user and to managers only."
     )
     full_name: auto
+    time_zone: str = strawberry_django.field(
+        extensions=[IsSelfOrManager()],
+        description="The user's IANA time zone (e.g. `Europe/Moscow`): the default of their new mailings.",
+    )
+    language: str = strawberry_django.field(
+        extensions=[IsSelfOrManager()], description="The user's language, `ru` or `en`: pages, e-mails and messages."
+    )
     date_joined: datetime = strawberry_django.field(description="When the account was created.")
     last_login: datetime | None = strawberry_django.field(description="When the user last logged in.")
 

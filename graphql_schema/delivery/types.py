@@ -1,3 +1,4 @@
+from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -7,7 +8,7 @@ from strawberry import auto, relay
 from graphql_schema.context import Info, viewer
 from graphql_schema.delivery.enums import DeliveryStatus, RunStatus, RunTrigger
 from graphql_schema.delivery.filters import DeliveryAttemptFilter
-from graphql_schema.fields import ColumnField, django_type
+from graphql_schema.fields import ColumnField, ComputedField, computed_field, django_type
 from graphql_schema.relay import ID_ATTR, node_id
 from mailing import models, selectors
 
@@ -27,6 +28,14 @@ class MailingStatsType:
     pending: int = strawberry.field(description="Not tried yet, or being sent right now.")
 
 
+def _is_open_field():
+    field = strawberry_django.field(
+        field_cls=ComputedField, only=["status"], description="Whether the run is still PENDING, RUNNING or PAUSED."
+    )
+    field.compute = lambda run: run.status in models.OPEN_RUN
+    return field
+
+
 @django_type(
     models.MailingRun, name="MailingRun", description="One sending of a mailing: a slot of its schedule, or by hand."
 )
@@ -41,10 +50,27 @@ class MailingRunType(relay.Node):
     paused_until: auto
     last_error: auto
     mailing: Annotated["MailingType", strawberry.lazy(_MAILING_TYPES)]
+    stats: MailingStatsType = computed_field(
+        lambda run: MailingStatsType(**selectors.run_stats(run=run)),
+        annotate=selectors.RUN_STATS,
+        description=(
+            "This run's delivery counts: counted live while it is open, as stored when it closed "
+            "(computed in the query that lists runs)."
+        ),
+    )
+    is_open: bool = _is_open_field()
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):
         return selectors.run_list(viewer=viewer(info), base=queryset)
+
+
+@strawberry.type(name="DeliveryDayCount", description="The outcomes of one day's last attempts.")
+class DeliveryDayCountType:
+    day: date = strawberry.field(description="The day, in the viewer's time zone.")
+    sent: int = strawberry.field(description="Rows accepted by the mail server, last tried that day.")
+    deferred: int = strawberry.field(description="Rows refused for now (to be retried), last tried that day.")
+    failed: int = strawberry.field(description="Rows given up, last tried that day.")
 
 
 @django_type(

@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 import strawberry_django
@@ -101,8 +102,15 @@ class MailingMutation:
         start_at: datetime,
         end_at: datetime,
         periodicity: PeriodicityValue,
+        time_zone: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The IANA zone of the schedule (default: yours); naive startAt/endAt are read in it."
+            ),
+        ] = None,
     ) -> MailingType:
         return mailing_services.mailing_create(
+            time_zone=time_zone,
             owner=viewer(info),
             message_id=node_pk(message, MessageType),
             client_ids=node_pks(clients, ClientType),
@@ -124,8 +132,14 @@ class MailingMutation:
         start_at: datetime | None = UNSET,
         end_at: datetime | None = UNSET,
         periodicity: PeriodicityValue | None = UNSET,
+        time_zone: Annotated[
+            str | None,
+            strawberry.argument(
+                description="A new IANA zone of the schedule; alone it keeps the stored start and end instants."
+            ),
+        ] = UNSET,
     ) -> MailingType:
-        data = _given(start_at=start_at, end_at=end_at, periodicity=periodicity)
+        data = _given(start_at=start_at, end_at=end_at, periodicity=periodicity, time_zone=time_zone)
         if message is not UNSET:
             data["message_id"] = node_pk(message, MessageType) if message is not None else None
         if clients is not UNSET:

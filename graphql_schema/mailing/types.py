@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import strawberry_django
 from strawberry import auto, relay
 from strawberry_django.relay import DjangoListConnection
@@ -5,7 +7,7 @@ from strawberry_django.relay import DjangoListConnection
 from graphql_schema.accounts.types import UserType
 from graphql_schema.context import Info, viewer
 from graphql_schema.delivery.types import MailingRunType, MailingStatsType
-from graphql_schema.fields import ColumnField, annotated_field, computed_field, django_type
+from graphql_schema.fields import ColumnField, ComputedField, annotated_field, computed_field, django_type
 from graphql_schema.mailing.enums import MailingStatus, Periodicity
 from graphql_schema.mailing.filters import (
     ClientFilter,
@@ -52,6 +54,13 @@ class MessageType(relay.Node):
         return selectors.message_list(viewer=viewer(info), base=queryset)
 
 
+def _utc_field(name: str, description: str):
+    """A time column shown in UTC: a mailing's row carries its start and end in its own zone."""
+    field = strawberry_django.field(field_cls=ComputedField, only=[name], description=description)
+    field.compute = lambda mailing: getattr(mailing, name).astimezone(UTC)
+    return field
+
+
 @django_type(
     models.Mailing,
     name="Mailing",
@@ -71,8 +80,12 @@ class MailingType(relay.Node):
     client_count: int = annotated_field(
         name="client_count", expression=selectors.mailing_client_count, description="How many recipients it has."
     )
-    start_at: auto
-    end_at: auto
+    start_at: datetime = _utc_field("start_at", "When the first run is due.")
+    end_at: datetime = _utc_field("end_at", "After this moment the mailing sends nothing more.")
+    time_zone: str = strawberry_django.field(
+        field_cls=ColumnField,
+        description="The IANA zone its schedule keeps wall-clock time in; naive startAt/endAt are read in it.",
+    )
     periodicity: Periodicity
     status: MailingStatus
     is_active: auto

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.test import Client as HttpClient
+from django.utils import timezone
 
 from accounts.models import AccountToken, TokenPurpose, User
 from accounts.services import user_block
@@ -114,6 +115,9 @@ randomPosts                  -       published  published   published  published
 homeStats                    -       figures    figures     figures    figures    figures     figures    figures
 queueStatus                  -       not_mgr    not_mgr     not_mgr    not_mgr    ok          not_mgr    not_mgr
 deliveryAttempts             -       empty      empty       own        own        own         own        empty
+deliveryDailyCounts          -       empty      empty       own        own        own         own        empty
+openRuns                     -       empty      empty       own        own        own         own        empty
+updateProfile                own     anon       anon        ok         ok         ok          ok         anon
 sendMailingNow               own     -          anon        ok         ok         ok          ok         anon
 sendMailingNow               other   anon       anon        missing    missing    missing     missing    anon
 """
@@ -334,6 +338,13 @@ def delivered_everywhere(ctx: Ctx) -> dict:
     for rows in ctx.world.rows.values():
         run = MailingRun.objects.create(mailing=rows.mailing, scheduled_for=rows.mailing.start_at)
         DeliveryAttempt.objects.create(run=run, client=rows.client, email=rows.client.email, status="SENT")
+    return {}
+
+
+def delivered_today(ctx: Ctx) -> dict:
+    """As delivered_everywhere, each row last tried now (the runs stay open)."""
+    delivered_everywhere(ctx)
+    DeliveryAttempt.objects.update(last_attempt_at=timezone.now())
     return {}
 
 
@@ -740,6 +751,36 @@ OPERATIONS: dict[str, Op] = {
                     "edges": ids("DeliveryAttempt", DeliveryAttempt.objects.filter(run__mailing__owner=ctx.actor))
                 }
             ),
+        },
+    ),
+    "deliveryDailyCounts": Op(
+        query="{ deliveryDailyCounts(days: 1) { sent } }",
+        variables=delivered_today,
+        outcomes={
+            "empty": lambda ctx: data(deliveryDailyCounts=[]),
+            # Counts of the viewer's own rows only, managers included.
+            "own": lambda ctx: data(deliveryDailyCounts=[{"sent": 1}]),
+        },
+    ),
+    "openRuns": Op(
+        query="{ openRuns { id } }",
+        variables=delivered_today,
+        outcomes={
+            "empty": lambda ctx: data(openRuns=[]),
+            "own": lambda ctx: data(
+                openRuns=[
+                    {"id": gid("MailingRun", pk)}
+                    for pk in MailingRun.objects.filter(mailing__owner=ctx.actor).values_list("pk", flat=True)
+                ]
+            ),
+        },
+    ),
+    "updateProfile": Op(
+        query=input_mutation("updateProfile", "UpdateProfileInput", "... on User { email language }"),
+        variables=lambda ctx: {"input": {"language": "ru"}},
+        outcomes={
+            "ok": lambda ctx: data(updateProfile={"__typename": "User", "email": ctx.actor.email, "language": "ru"}),
+            "anon": unauthenticated("updateProfile"),
         },
     ),
     "sendMailingNow": Op(

@@ -1,14 +1,14 @@
 from django.db import migrations
 
-from mailing.schedules import SCHEDULES, ensure_schedules
+from mailing.periodic_tasks import PERIODIC_TASKS, ensure_periodic_tasks
 
 
 def create_schedules(apps, schema_editor):
-    ensure_schedules(apps.get_model("django_q", "Schedule"))
+    ensure_periodic_tasks(apps.get_model("django_q", "Schedule"))
 
 
 def remove_schedules(apps, schema_editor):
-    apps.get_model("django_q", "Schedule").objects.filter(name__in=[s["name"] for s in SCHEDULES]).delete()
+    apps.get_model("django_q", "Schedule").objects.filter(name__in=[s["name"] for s in PERIODIC_TASKS]).delete()
 
 
 class Migration(migrations.Migration):

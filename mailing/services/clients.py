@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 
 from core.services import model_update
 from mailing.models import Client
@@ -17,7 +18,7 @@ def normalize_email(email: str) -> str:
 
 def duplicate_email_error() -> ValidationError:
     return ValidationError(
-        {"email": ValidationError("You already have a client with this e-mail address.", code="unique")}
+        {"email": ValidationError(_("You already have a client with this e-mail address."), code="unique")}
     )
 
 

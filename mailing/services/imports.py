@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mailing.addresses import validate_email_address
 from mailing.models import Client
@@ -41,23 +42,24 @@ def _row_errors(row_number: int, values: dict[str, str], max_lengths: dict[str, 
     errors = []
     for name in REQUIRED_COLUMNS:
         if not values[name]:
-            errors.append(RowError(row_number, FIELD_NAMES[name], "This field is required."))
+            errors.append(RowError(row_number, FIELD_NAMES[name], _("This field is required.")))
     for name in COLUMNS:
         if len(values[name]) > max_lengths[name]:
             errors.append(
                 RowError(
                     row_number,
                     FIELD_NAMES[name],
-                    f"At most {max_lengths[name]} characters (it has {len(values[name])}).",
+                    _("At most %(max)d characters (it has %(length)d).")
+                    % {"max": max_lengths[name], "length": len(values[name])},
                 )
             )
     if values["email"] and len(values["email"]) <= max_lengths["email"]:
         try:
             validate_email_address(values["email"])
         except ValidationError:
-            errors.append(RowError(row_number, "email", "Enter a valid email address."))
+            errors.append(RowError(row_number, "email", _("Enter a valid email address.")))
     if "\n" in values["full_name"] or "\r" in values["full_name"]:
-        errors.append(RowError(row_number, "fullName", "Must be a single line."))
+        errors.append(RowError(row_number, "fullName", _("Must be a single line.")))
     return errors
 
 
@@ -66,7 +68,7 @@ def _parse(csv_text: str, result: ImportResult) -> dict[str, tuple[int, dict[str
     reader = csv.reader(io.StringIO(csv_text.lstrip("\ufeff")))
     header = next(reader, None)
     if header is None:
-        result.errors.append(RowError(1, None, "The CSV is empty; expected the header row email,full_name,comment."))
+        result.errors.append(RowError(1, None, _("The CSV is empty; expected the header row email,full_name,comment.")))
         return {}
     header = [name.strip().lower() for name in header]
     unknown = [name for name in header if name not in COLUMNS]
@@ -76,8 +78,8 @@ def _parse(csv_text: str, result: ImportResult) -> dict[str, tuple[int, dict[str
             RowError(
                 1,
                 None,
-                "The header must name the columns email,full_name,comment (comment is optional); "
-                f"got {','.join(header)}.",
+                _("The header must name the columns email,full_name,comment (comment is optional); got %(header)s.")
+                % {"header": ",".join(header)},
             )
         )
         return {}
@@ -91,11 +93,18 @@ def _parse(csv_text: str, result: ImportResult) -> dict[str, tuple[int, dict[str
             if not record or all(not value.strip() for value in record):
                 continue
             if index >= max_rows:
-                result.errors.append(RowError(row_number, None, f"Too many rows: at most {max_rows} a single import."))
+                result.errors.append(
+                    RowError(row_number, None, _("Too many rows: at most %(max)d a single import.") % {"max": max_rows})
+                )
                 return {}
             if len(record) > len(header):
                 result.errors.append(
-                    RowError(row_number, None, f"The row has {len(record)} values; the header names {len(header)}.")
+                    RowError(
+                        row_number,
+                        None,
+                        _("The row has %(values)d values; the header names %(header)d.")
+                        % {"values": len(record), "header": len(header)},
+                    )
                 )
                 continue
             values = dict.fromkeys(COLUMNS, "")
@@ -108,12 +117,18 @@ def _parse(csv_text: str, result: ImportResult) -> dict[str, tuple[int, dict[str
             key = values["email"].lower()
             if key in rows:
                 result.errors.append(
-                    RowError(row_number, "email", f"The same e-mail address is already on row {rows[key][0]}.")
+                    RowError(
+                        row_number,
+                        "email",
+                        _("The same e-mail address is already on row %(row)d.") % {"row": rows[key][0]},
+                    )
                 )
                 continue
             rows[key] = (row_number, values)
     except csv.Error as error:
-        result.errors.append(RowError(reader.line_num, None, f"The CSV cannot be read here: {error}."))
+        result.errors.append(
+            RowError(reader.line_num, None, _("The CSV cannot be read here: %(error)s.") % {"error": error})
+        )
         return {}
     return rows
 
@@ -139,7 +154,7 @@ def clients_import_csv(*, owner, csv_text: str) -> ImportResult:
 
     now = timezone.now()
     upserts = []
-    for key, (_, values) in rows.items():
+    for key, (_row, values) in rows.items():
         client = existing.get(key)
         if client is None:
             result.created += 1

@@ -5,7 +5,9 @@ from datetime import UTC, datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from core import zones
 from core.services import model_update
 from mailing import queue, scheduling, selectors
 from mailing.models import Client, Mailing, MailingStatus, Message, Periodicity
@@ -13,7 +15,7 @@ from mailing.stats import home_stats_invalidate
 
 logger = logging.getLogger(__name__)
 
-MAILING_FIELDS = ["message", "start_at", "end_at", "periodicity"]
+MAILING_FIELDS = ["message", "start_at", "end_at", "periodicity", "time_zone"]
 
 
 class _Errors:
@@ -38,13 +40,13 @@ class _Errors:
 def _message_for(*, owner, message_id) -> Message:
     message = selectors.message_get_owned(viewer=owner, pk=message_id)
     if message is None:
-        raise ValidationError({"message": ValidationError("Message not found.", code="not_found")})
+        raise ValidationError({"message": ValidationError(_("Message not found."), code="not_found")})
     return message
 
 
 def _clients_for(*, owner, client_ids: Sequence) -> list[Client]:
     if not client_ids:
-        raise ValidationError({"clients": ValidationError("Choose at least one client.", code="required")})
+        raise ValidationError({"clients": ValidationError(_("Choose at least one client."), code="required")})
     pks = [selectors.as_pk(pk) for pk in client_ids]
     found = {
         client.pk: client
@@ -55,7 +57,7 @@ def _clients_for(*, owner, client_ids: Sequence) -> list[Client]:
         raise ValidationError(
             {
                 "clients": ValidationError(
-                    "Client not found (at position %(positions)s of the list).",
+                    _("Client not found (at position %(positions)s of the list)."),
                     code="not_found",
                     params={"positions": ", ".join(missing)},
                 )
@@ -69,7 +71,7 @@ def _validate_periodicity(value: str) -> None:
         raise ValidationError(
             {
                 "periodicity": ValidationError(
-                    "Unknown periodicity %(value)s; expected one of %(choices)s.",
+                    _("Unknown periodicity %(value)s; expected one of %(choices)s."),
                     code="invalid_choice",
                     params={"value": repr(value), "choices": ", ".join(Periodicity.values)},
                 )
@@ -77,11 +79,21 @@ def _validate_periodicity(value: str) -> None:
         )
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    # A time without an offset is taken as UTC, the database's zone, rather than guessed.
-    if value is not None and timezone.is_naive(value):
-        return timezone.make_aware(value, UTC)
-    return value
+def _zone_of(name: str):
+    """The zone of that name, or a field error on `timeZone` (None for a zone already refused)."""
+    try:
+        zones.validate_time_zone(name)
+    except ValidationError as error:
+        raise ValidationError({"time_zone": error.error_list}) from None
+    return zones.zone(name)
+
+
+def _aware(value: datetime | None, zone) -> datetime | None:
+    # A time without an offset is wall-clock time in the mailing's zone (UTC by default); the
+    # slot rules of `scheduling` apply to one that falls in a DST gap or fold.
+    if value is None:
+        return None
+    return scheduling.localize(value, zone).astimezone(zone)
 
 
 def _validate(mailing: Mailing, errors: _Errors) -> None:
@@ -93,7 +105,7 @@ def _validate(mailing: Mailing, errors: _Errors) -> None:
 def _next_run_at(mailing: Mailing, now: datetime) -> datetime | None:
     if mailing.status == MailingStatus.CREATED:
         # Until the engine starts it, the first run is simply the start.
-        return mailing.start_at
+        return mailing.start_at.astimezone(UTC)
     if mailing.status == MailingStatus.FINISHED:
         return None
     # A started mailing whose schedule changed: the slot due now if it has not been sent yet,
@@ -123,13 +135,22 @@ def mailing_create(
     start_at: datetime,
     end_at: datetime,
     periodicity: str,
+    time_zone: str | None = None,
 ) -> Mailing:
+    """A new mailing; its zone defaults to the owner's, and naive times are read in it."""
     errors = _Errors()
     errors.check(_validate_periodicity, periodicity)
     message = errors.check(_message_for, owner=owner, message_id=message_id)
     clients = errors.check(_clients_for, owner=owner, client_ids=client_ids)
+    time_zone = time_zone or owner.time_zone
+    zone = errors.check(_zone_of, time_zone) or zones.zone(zones.DEFAULT_TIME_ZONE)
     mailing = Mailing(
-        owner=owner, message=message, start_at=_aware(start_at), end_at=_aware(end_at), periodicity=periodicity
+        owner=owner,
+        message=message,
+        start_at=_aware(start_at, zone),
+        end_at=_aware(end_at, zone),
+        periodicity=periodicity,
+        time_zone=time_zone,
     )
     _validate(mailing, errors)
     _save(mailing)
@@ -140,9 +161,18 @@ def mailing_create(
 
 @transaction.atomic
 def mailing_update(*, mailing: Mailing, data: dict) -> Mailing:
-    """Change what the client sent: `message_id`, `client_ids`, `start_at`, `end_at`, `periodicity`."""
+    """Change what the client sent: `message_id`, `client_ids`, `start_at`, `end_at`, `periodicity`,
+    `time_zone`. Naive times are read in the (new) zone; a new zone alone keeps the stored instants."""
     data = dict(data)
     errors = _Errors()
+    if data.get("time_zone", "") is None:
+        data.pop("time_zone")
+    zone = zones.zone(mailing.time_zone) if mailing.time_zone in zones.available_time_zones() else None
+    if "time_zone" in data:
+        zone = errors.check(_zone_of, data["time_zone"])
+        if zone is None:
+            data.pop("time_zone")
+    zone = zone or zones.zone(zones.DEFAULT_TIME_ZONE)
     if "periodicity" in data:
         errors.check(_validate_periodicity, data["periodicity"])
     if "message_id" in data:
@@ -152,9 +182,10 @@ def mailing_update(*, mailing: Mailing, data: dict) -> Mailing:
         clients = errors.check(_clients_for, owner=mailing.owner, client_ids=data.pop("client_ids"))
     for field in ("start_at", "end_at"):
         if field in data:
-            data[field] = _aware(data[field])
+            data[field] = _aware(data[field], zone)
     changed = model_update(instance=mailing, fields=MAILING_FIELDS, data=data)
     _validate(mailing, errors)
+    mailing.localize_times()
     if changed:
         _save(mailing)
     if clients is not None:

@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from core.services import model_update
 from mailing.models import Message
@@ -33,7 +34,9 @@ def message_delete(*, message: Message) -> None:
         raise ValidationError(
             {
                 "id": ValidationError(
-                    f"This message is used by {in_use} mailing(s); delete them first.", code="protected"
+                    _("This message is used by %(count)d mailing(s); delete them first."),
+                    code="protected",
+                    params={"count": in_use},
                 )
             }
         )

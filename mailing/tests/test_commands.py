@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from mailing.models import DeliveryAttempt, DeliveryStatus, MailingRun, RunTrigger
-from mailing.schedules import SCHEDULES
+from mailing.periodic_tasks import PERIODIC_TASKS as SCHEDULES
 from mailing.tests.factories import ClientFactory, MailingFactory
 from mailing.tests.smtp_server import free_port
 

@@ -1,18 +1,22 @@
-"""The cluster's schedules, created idempotently (by a migration and by `setup_schedules`)."""
+"""The cluster's periodic tasks: django-q `Schedule` rows that call the engine every minute.
 
-SCHEDULES = [
+Created idempotently, by a migration and by `setup_schedules`. (When a mailing's own runs are
+due is `mailing.scheduling`.)
+"""
+
+PERIODIC_TASKS = [
     {"name": "mailing: run due mailings", "func": "mailing.tasks.run_due_mailings"},
     {"name": "mailing: sweep runs", "func": "mailing.tasks.sweep_runs"},
 ]
 
 
-def ensure_schedules(schedule_model) -> list[str]:
+def ensure_periodic_tasks(schedule_model) -> list[str]:
     """Create or repair the every-minute schedules; return the names that were created or changed.
 
     Takes the model so that a migration can pass its historical one.
     """
     changed = []
-    for spec in SCHEDULES:
+    for spec in PERIODIC_TASKS:
         wanted = {"func": spec["func"], "schedule_type": "I", "minutes": 1, "repeats": -1}
         schedule = schedule_model.objects.filter(name=spec["name"]).order_by("id").first()
         if schedule is None:
