@@ -9,6 +9,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mailing import queue, scheduling, states
 from mailing.delivery.claims import MAY_SEND
@@ -83,17 +84,19 @@ def mailing_send_now(*, mailing: Mailing, now: datetime | None = None, enqueue: 
     with transaction.atomic():
         locked = Mailing.objects.select_for_update(of=("self",)).select_related("owner").get(pk=mailing.pk)
         if not locked.is_active:
-            raise ValidationError({"id": ValidationError("The mailing is disabled.", code="disabled")})
+            raise ValidationError({"id": ValidationError(_("The mailing is disabled."), code="disabled")})
         if locked.owner.blocked_at is not None or not locked.owner.is_active:
-            raise ValidationError({"id": ValidationError("Your account is blocked from sending.", code="blocked")})
+            raise ValidationError({"id": ValidationError(_("Your account is blocked from sending."), code="blocked")})
         if locked.end_at <= now:
-            raise ValidationError({"id": ValidationError("The mailing's end has passed.", code="ended")})
+            raise ValidationError({"id": ValidationError(_("The mailing's end has passed."), code="ended")})
         if locked.runs.filter(status__in=states.OPEN_RUN).exists():
             raise ValidationError(
-                {"id": ValidationError("A run of this mailing is still sending.", code="run_in_progress")}
+                {"id": ValidationError(_("A run of this mailing is still sending."), code="run_in_progress")}
             )
         run = _run_create(mailing=locked, scheduled_for=now, trigger=RunTrigger.MANUAL, now=now)
         if run is None:
-            raise ValidationError({"id": ValidationError("A run was started at this very moment.", code="duplicate")})
+            raise ValidationError(
+                {"id": ValidationError(_("A run was started at this very moment."), code="duplicate")}
+            )
         on_commit_enqueue(run.pk, enqueue)
     return run
