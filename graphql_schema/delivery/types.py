@@ -7,8 +7,7 @@ from strawberry import auto, relay
 from graphql_schema.context import Info, viewer
 from graphql_schema.delivery.enums import DeliveryStatus, RunStatus, RunTrigger
 from graphql_schema.delivery.filters import DeliveryAttemptFilter
-from graphql_schema.fields import ColumnField, django_type
-from graphql_schema.relay import ID_ATTR, node_id
+from graphql_schema.fields import django_type
 from mailing import models, selectors
 
 if TYPE_CHECKING:
@@ -31,8 +30,6 @@ class MailingStatsType:
     models.MailingRun, name="MailingRun", description="One sending of a mailing: a slot of its schedule, or by hand."
 )
 class MailingRunType(relay.Node):
-    _id_attr = ID_ATTR
-    _id: relay.GlobalID = node_id()
     scheduled_for: auto
     started_at: auto
     finished_at: auto
@@ -54,11 +51,9 @@ class MailingRunType(relay.Node):
     description="One recipient of one run: its status, its attempts and the mail server's last reply.",
 )
 class DeliveryAttemptType(relay.Node):
-    _id_attr = ID_ATTR
-    _id: relay.GlobalID = node_id()
     email: auto
     client: Annotated["ClientType", strawberry.lazy(_MAILING_TYPES)] | None = strawberry_django.field(
-        field_cls=ColumnField, description="The client; null once the client is deleted."
+        description="The client; null once the client is deleted."
     )
     status: DeliveryStatus
     attempts: auto

@@ -5,7 +5,7 @@ from strawberry_django.relay import DjangoListConnection
 from graphql_schema.accounts.types import UserType
 from graphql_schema.context import Info, viewer
 from graphql_schema.delivery.types import MailingRunType, MailingStatsType
-from graphql_schema.fields import ColumnField, annotated_field, computed_field, django_type
+from graphql_schema.fields import annotated_field, computed_field, django_type
 from graphql_schema.mailing.enums import MailingStatus, Periodicity
 from graphql_schema.mailing.filters import (
     ClientFilter,
@@ -16,14 +16,11 @@ from graphql_schema.mailing.filters import (
     MessageOrder,
 )
 from graphql_schema.permissions import IsSelfOrManager
-from graphql_schema.relay import ID_ATTR, node_id
 from mailing import models, selectors
 
 
 @django_type(models.Client, name="Client", filters=ClientFilter, ordering=ClientOrder, description="A recipient.")
 class ClientType(relay.Node):
-    _id_attr = ID_ATTR
-    _id: relay.GlobalID = node_id()
     email: auto
     full_name: auto
     comment: auto
@@ -39,8 +36,6 @@ class ClientType(relay.Node):
     models.Message, name="Message", filters=MessageFilter, ordering=MessageOrder, description="What a mailing sends."
 )
 class MessageType(relay.Node):
-    _id_attr = ID_ATTR
-    _id: relay.GlobalID = node_id()
     subject: auto
     body: auto
     html_body: auto
@@ -60,10 +55,8 @@ class MessageType(relay.Node):
     description="A message sent to clients once or repeatedly between a start and an end.",
 )
 class MailingType(relay.Node):
-    _id_attr = ID_ATTR
-    _id: relay.GlobalID = node_id()
     message: MessageType = strawberry_django.field(
-        field_cls=ColumnField, description="The message this mailing sends (a manager reads it on any mailing)."
+        description="The message this mailing sends (a manager reads it on any mailing)."
     )
     clients: DjangoListConnection[ClientType] = strawberry_django.connection(
         description="The recipients. Only the owner sees them: for anyone else the list is empty (see clientCount)."
