@@ -1,6 +1,7 @@
 """API latency at a million delivery rows, beside the equivalent raw ORM fetch.
 
     DATABASE_URL=postgres://... [REDIS_URL=redis://...] .venv/bin/python bench/api_latency.py [REQUESTS]
+    DATABASE_URL=postgres://... .venv/bin/python bench/api_latency.py --pieces [REQUESTS] [ROUNDS]
 
 Seeds a throw-away PostgreSQL test database with `seed_scale.seed()` (1,000 owners, 100,000
 clients, 2,000 mailings, 1,000,000 delivery rows), then times each request REQUESTS times (200)
@@ -8,12 +9,20 @@ through the whole stack (Django's test Client: middleware, session, GraphQL view
 the optimizer) and, beside it, the ORM fetch that reads the same rows and figures directly.
 Prints p50 and p95 of each, the ratio of the p50s and the SQL statements of one request.
 Goal: every p50 under 50 ms and within 3x of its raw fetch; the deep page as fast as the first.
+
+`--pieces` measures what each piece of the GraphQL speed layer still buys: on the same seeded
+data, each request's p50 with the whole layer and with one piece turned off (REQUESTS each,
+40 by default), the variants taking turns in ROUNDS rounds (5) so that the machine's noise falls
+on all of them alike. It prints, per piece and request, the median over the rounds of the p50
+without the piece, its gain as a share of that time, and the spread of the rounds.
 """
 
 import base64
 import statistics
 import sys
 import time
+from contextlib import ExitStack, contextmanager
+from unittest import mock
 
 from _django import test_database
 from seed_scale import seed
@@ -63,7 +72,143 @@ def timed(call, runs: int) -> tuple[float, float]:
     return statistics.median(timings), timings[max(0, int(len(timings) * 0.95) - 1)]
 
 
-def main(runs: int) -> None:
+def _strawberry_fields(schema):
+    """(graphql-core field, strawberry field) of every object type's field."""
+    for graphql_type in schema._schema.type_map.values():
+        if graphql_type.name.startswith("__") or not hasattr(graphql_type, "interfaces"):
+            continue
+        for graphql_field in graphql_type.fields.values():
+            field = (graphql_field.extensions or {}).get("strawberry-definition")
+            if field is not None:
+                yield graphql_field, field
+
+
+@contextmanager
+def _resolver_path(schema, which):
+    """The FastFields for which `which(field)` holds take strawberry-django's resolver path, as
+    they would without FastField: strawberry's schema converter builds their resolvers again."""
+    from graphql_schema import execution
+    from graphql_schema.fields import FastField
+
+    chosen = [
+        (graphql_field, field)
+        for graphql_field, field in _strawberry_fields(schema)
+        if isinstance(field, FastField) and field.is_basic_field and which(field)
+    ]
+    saved = [(graphql_field, graphql_field.resolve) for graphql_field, _ in chosen]
+    with mock.patch.object(FastField, "is_basic_field", property(lambda self: False)):
+        for graphql_field, field in chosen:
+            graphql_field.resolve = schema.schema_converter.from_resolver(field)
+    execution._SHAPES.clear()
+    try:
+        yield
+    finally:
+        for graphql_field, resolve in saved:
+            graphql_field.resolve = resolve
+        execution._SHAPES.clear()
+
+
+@contextmanager
+def _no_column_read(schema):
+    """FastField reads a column through strawberry-django's generic lookup, not the row's dict."""
+    from graphql_schema.fields import FastField
+
+    fields = [field for _, field in _strawberry_fields(schema) if isinstance(field, FastField)]
+    for field in fields:
+        field.__dict__.pop("_plain_column", None)
+    with mock.patch.object(FastField, "_plain_column", False):
+        yield
+    for field in fields:
+        field.__dict__.pop("_plain_column", None)
+
+
+@contextmanager
+def _graphql_core_executor(schema):
+    from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+    with mock.patch.object(schema, "execution_context_class", StrawberryGraphQLCoreExecutionContext):
+        yield
+
+
+@contextmanager
+def _optimizer_hook(schema):
+    """strawberry-django's optimizer with its hook around every field (which also turns the
+    executor's short path off, as any `resolve` hook does)."""
+    from strawberry_django.optimizer import DjangoOptimizerExtension
+
+    from graphql_schema.schema import QuerySetOptimizer
+
+    with mock.patch.object(QuerySetOptimizer, "resolve", DjangoOptimizerExtension.resolve):
+        yield
+
+
+@contextmanager
+def _without_extension(schema, name):
+    """The schema without the extension `name` (a class, or a factory that makes one)."""
+
+    def is_named(extension):
+        code = getattr(extension, "__code__", None)
+        return getattr(extension, "__name__", "") == name or (code is not None and name in code.co_names)
+
+    kept = tuple(extension for extension in schema.extensions if not is_named(extension))
+    assert len(kept) == len(schema.extensions) - 1, name
+    with mock.patch.object(schema, "extensions", kept):
+        yield
+
+
+def _is_id(field) -> bool:
+    return field.python_name == "_id"
+
+
+# Each piece, and how to turn it off for a while.
+PIECES = {
+    "short-path executor": _graphql_core_executor,
+    "basic columns and foreign keys": lambda schema: _resolver_path(
+        schema, lambda field: field.compute is None and not _is_id(field)
+    ),
+    "basic computed fields": lambda schema: _resolver_path(
+        schema, lambda field: field.compute is not None and not _is_id(field)
+    ),
+    "basic node id": lambda schema: _resolver_path(schema, _is_id),
+    "column read off the row's dict": _no_column_read,
+    "optimizer without its field hook": _optimizer_hook,
+    "validation cache": lambda schema: _without_extension(schema, "ValidationCache"),
+    "parser cache": lambda schema: _without_extension(schema, "ParserCache"),
+}
+
+
+def pieces(cases, runs: int, rounds: int) -> None:
+    """Each request's p50 with everything, and with each piece off in turn, over `rounds` rounds."""
+    from graphql_schema.schema import schema
+
+    variants = {"(all pieces)": None, **PIECES}
+    p50s: dict[tuple[str, str], list[float]] = {}
+    for round_ in range(rounds):
+        for variant, turn_off in variants.items():
+            with ExitStack() as stack:
+                if turn_off is not None:
+                    stack.enter_context(turn_off(schema))
+                for name, api, _ in cases:
+                    api()  # warm, and the answer is still a good one
+                    p50s.setdefault((variant, name), []).append(timed(api, runs)[0])
+        print(f"round {round_ + 1}/{rounds} done", flush=True)
+    print(f"{runs} requests a round, {rounds} rounds; p50 in ms: median of the rounds [min-max]")
+    names = [name for name, _, _ in cases]
+    for name in names:
+        base = statistics.median(p50s[("(all pieces)", name)])
+        spread = p50s[("(all pieces)", name)]
+        print(f"\n{name}\n  {'(all pieces)':34} {base:6.1f} [{min(spread):.1f}-{max(spread):.1f}]")
+        for variant in PIECES:
+            values = p50s[(variant, name)]
+            without = statistics.median(values)
+            gain = (without - base) / without * 100
+            print(
+                f"  without {variant:26} {without:6.1f} [{min(values):.1f}-{max(values):.1f}]  "
+                f"gain {without - base:+5.1f} ms = {gain:+4.0f}% of the page without it"
+            )
+
+
+def main(runs: int, piece_rounds: int | None = None) -> None:
     with test_database() as connection:
         from django.core.cache import cache, caches
         from django.test import Client
@@ -145,6 +290,10 @@ def main(runs: int) -> None:
             ("homeStats (cached), raw: the figures' ORM counts", graphql(Client(), HOME), _compute),
         ]
 
+        if piece_rounds is not None:
+            pieces(cases[:4], runs, piece_rounds)
+            return
+
         # The API's answers are the raw fetch's, before anything is timed.
         page = cases[1][1]()["deliveryAttempts"]
         deep = cases[2][1]()["deliveryAttempts"]
@@ -181,4 +330,8 @@ def main(runs: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
+    if sys.argv[1:2] == ["--pieces"]:
+        arguments = [int(value) for value in sys.argv[2:]]
+        main(*(arguments + [40, 5][len(arguments) :]))
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
