@@ -33,11 +33,13 @@ class MailingRunType(relay.Node):
     scheduled_for: auto
     started_at: auto
     finished_at: auto
-    status: RunStatus
+    status: RunStatus = strawberry_django.field(description="Where the run is: waiting, sending, paused or done.")
     trigger: RunTrigger
     paused_until: auto
     last_error: auto
-    mailing: Annotated["MailingType", strawberry.lazy(_MAILING_TYPES)]
+    mailing: Annotated["MailingType", strawberry.lazy(_MAILING_TYPES)] = strawberry_django.field(
+        description="The mailing this run sends."
+    )
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):
@@ -55,14 +57,14 @@ class DeliveryAttemptType(relay.Node):
     client: Annotated["ClientType", strawberry.lazy(_MAILING_TYPES)] | None = strawberry_django.field(
         description="The client; null once the client is deleted."
     )
-    status: DeliveryStatus
+    status: DeliveryStatus = strawberry_django.field(description="Where this recipient of the run is.")
     attempts: auto
     last_attempt_at: auto
     next_attempt_at: auto
     smtp_code: auto
     server_response: auto
     message_id: auto
-    run: MailingRunType
+    run: MailingRunType = strawberry_django.field(description="The run this row belongs to.")
     created_at: auto
 
     @classmethod

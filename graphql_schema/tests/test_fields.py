@@ -57,14 +57,46 @@ def test_the_basic_fields_are_the_columns_foreign_keys_ids_and_computed_values()
 
     # then
     assert basic["Mailing"] == sorted(
-        ["id", "message", "client_count", "start_at", "end_at", "periodicity", "status", "is_active"]
-        + ["next_run_at", "created_at", "updated_at", "stats"]
+        [
+            "id",
+            "message",
+            "client_count",
+            "start_at",
+            "end_at",
+            "periodicity",
+            "status",
+            "is_active",
+            "next_run_at",
+            "created_at",
+            "updated_at",
+            "stats",
+        ]
     )
     assert basic["DeliveryAttempt"] == sorted(
-        ["id", "email", "client", "status", "attempts", "last_attempt_at", "next_attempt_at", "smtp_code"]
-        + ["server_response", "message_id", "run", "created_at"]
+        [
+            "id",
+            "email",
+            "client",
+            "status",
+            "attempts",
+            "last_attempt_at",
+            "next_attempt_at",
+            "smtp_code",
+            "server_response",
+            "message_id",
+            "run",
+            "created_at",
+        ]
     )
     assert basic["User"] == sorted(
-        ["id", "full_name", "date_joined", "last_login", "client_count", "message_count", "mailing_count"]
-        + ["active_mailing_count"]
+        [
+            "id",
+            "full_name",
+            "date_joined",
+            "last_login",
+            "client_count",
+            "message_count",
+            "mailing_count",
+            "active_mailing_count",
+        ]
     )
