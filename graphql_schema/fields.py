@@ -8,6 +8,11 @@ told apart by FastField, once, and take strawberry's basic path (`get_result` al
 graphql_schema/execution.py shortens further. There is nothing to remember: `django_type` makes
 every field of the type a FastField, and a FastField with a resolver, an extension (a
 permission) or async work keeps strawberry-django's path.
+
+strawberry-django's own resolver exists to run the ORM safely under ASGI (it turns a database
+read into a coroutine there). The API is served by the synchronous GraphQLView (Django runs it
+in a thread under ASGI too), where the row's own read is the same read: a deferred column or
+an unfetched foreign key loads as Django loads it. An async view would need that path back.
 """
 
 import functools
