@@ -1,7 +1,7 @@
 """API latency at a million delivery rows, beside the equivalent raw ORM fetch.
 
     DATABASE_URL=postgres://... [REDIS_URL=redis://...] .venv/bin/python bench/api_latency.py [REQUESTS]
-    DATABASE_URL=postgres://... .venv/bin/python bench/api_latency.py --pieces [REQUESTS] [ROUNDS]
+    DATABASE_URL=postgres://... .venv/bin/python bench/api_latency.py --pieces [REQUESTS]
 
 Seeds a throw-away PostgreSQL test database with `seed_scale.seed()` (1,000 owners, 100,000
 clients, 2,000 mailings, 1,000,000 delivery rows), then times each request REQUESTS times (200)
@@ -11,10 +11,10 @@ Prints p50 and p95 of each, the ratio of the p50s and the SQL statements of one 
 Goal: every p50 under 50 ms and within 3x of its raw fetch; the deep page as fast as the first.
 
 `--pieces` measures what each piece of the GraphQL speed layer still buys: on the same seeded
-data, each request's p50 with the whole layer and with one piece turned off (REQUESTS each,
-40 by default), the variants taking turns in ROUNDS rounds (5) so that the machine's noise falls
-on all of them alike. It prints, per piece and request, the median over the rounds of the p50
-without the piece, its gain as a share of that time, and the spread of the rounds.
+data, each request with the whole layer and with one piece turned off, REQUESTS times (60), the
+variants taking turns request by request so that the machine's noise falls on all of them alike.
+It prints, per piece and request, the p50 without the piece and the median gain of a turn (with
+its interquartile range) as a share of the page's time without the piece.
 """
 
 import base64
@@ -109,20 +109,6 @@ def _resolver_path(schema, which):
 
 
 @contextmanager
-def _no_column_read(schema):
-    """FastField reads a column through strawberry-django's generic lookup, not the row's dict."""
-    from graphql_schema.fields import FastField
-
-    fields = [field for _, field in _strawberry_fields(schema) if isinstance(field, FastField)]
-    for field in fields:
-        field.__dict__.pop("_plain_column", None)
-    with mock.patch.object(FastField, "_plain_column", False):
-        yield
-    for field in fields:
-        field.__dict__.pop("_plain_column", None)
-
-
-@contextmanager
 def _graphql_core_executor(schema):
     from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -163,52 +149,50 @@ def _is_id(field) -> bool:
 # Each piece, and how to turn it off for a while.
 PIECES = {
     "short-path executor": _graphql_core_executor,
-    "basic columns and foreign keys": lambda schema: _resolver_path(
-        schema, lambda field: field.compute is None and not _is_id(field)
-    ),
-    "basic computed fields": lambda schema: _resolver_path(
-        schema, lambda field: field.compute is not None and not _is_id(field)
-    ),
+    "basic columns and foreign keys": lambda schema: _resolver_path(schema, lambda field: not _is_id(field)),
     "basic node id": lambda schema: _resolver_path(schema, _is_id),
-    "column read off the row's dict": _no_column_read,
     "optimizer without its field hook": _optimizer_hook,
     "validation cache": lambda schema: _without_extension(schema, "ValidationCache"),
-    "parser cache": lambda schema: _without_extension(schema, "ParserCache"),
 }
 
 
-def pieces(cases, runs: int, rounds: int) -> None:
-    """Each request's p50 with everything, and with each piece off in turn, over `rounds` rounds."""
+def pieces(cases, runs: int) -> None:
+    """Each request's time with everything, and with each piece off, taken in turns request by
+    request: the machine's noise at any moment falls on every variant alike."""
     from graphql_schema.schema import schema
 
     variants = {"(all pieces)": None, **PIECES}
-    p50s: dict[tuple[str, str], list[float]] = {}
-    for round_ in range(rounds):
-        for variant, turn_off in variants.items():
-            with ExitStack() as stack:
-                if turn_off is not None:
-                    stack.enter_context(turn_off(schema))
-                for name, api, _ in cases:
-                    api()  # warm, and the answer is still a good one
-                    p50s.setdefault((variant, name), []).append(timed(api, runs)[0])
-        print(f"round {round_ + 1}/{rounds} done", flush=True)
-    print(f"{runs} requests a round, {rounds} rounds; p50 in ms: median of the rounds [min-max]")
-    names = [name for name, _, _ in cases]
-    for name in names:
-        base = statistics.median(p50s[("(all pieces)", name)])
-        spread = p50s[("(all pieces)", name)]
-        print(f"\n{name}\n  {'(all pieces)':34} {base:6.1f} [{min(spread):.1f}-{max(spread):.1f}]")
+    times: dict[tuple[str, str], list[float]] = {}
+    for name, api, _ in cases:
+        for turn in range(runs + 1):
+            for variant, turn_off in variants.items():
+                with ExitStack() as stack:
+                    if turn_off is not None:
+                        stack.enter_context(turn_off(schema))
+                    started = time.perf_counter()
+                    api()
+                    elapsed = (time.perf_counter() - started) * 1000
+                if turn:  # the first turn warms each variant up
+                    times.setdefault((variant, name), []).append(elapsed)
+        print(f"{name}: done", flush=True)
+    print(f"\n{runs} requests each, the variants taking turns; ms")
+    for name, _, _ in cases:
+        base = times[("(all pieces)", name)]
+        print(f"\n{name}\n  {'(all pieces)':42} p50 {statistics.median(base):6.1f}")
         for variant in PIECES:
-            values = p50s[(variant, name)]
-            without = statistics.median(values)
-            gain = (without - base) / without * 100
+            without = times[(variant, name)]
+            # The gain of each turn: the same moment's request with and without the piece.
+            gains = sorted(off - on for off, on in zip(without, base, strict=True))
+            quartiles = statistics.quantiles(gains, n=4)
+            gain = statistics.median(gains)
+            share = gain / statistics.median(without) * 100
             print(
-                f"  without {variant:26} {without:6.1f} [{min(values):.1f}-{max(values):.1f}]  "
-                f"gain {without - base:+5.1f} ms = {gain:+4.0f}% of the page without it"
+                f"  without {variant:34} p50 {statistics.median(without):6.1f}  gain: median {gain:+6.1f}"
+                f" [IQR {quartiles[0]:+.1f} to {quartiles[2]:+.1f}] = {share:+4.0f}% of the page without it"
             )
 
 
-def main(runs: int, piece_rounds: int | None = None) -> None:
+def main(runs: int, piece_turns: bool = False) -> None:
     with test_database() as connection:
         from django.core.cache import cache, caches
         from django.test import Client
@@ -290,8 +274,8 @@ def main(runs: int, piece_rounds: int | None = None) -> None:
             ("homeStats (cached), raw: the figures' ORM counts", graphql(Client(), HOME), _compute),
         ]
 
-        if piece_rounds is not None:
-            pieces(cases[:4], runs, piece_rounds)
+        if piece_turns:
+            pieces(cases[:4], runs)
             return
 
         # The API's answers are the raw fetch's, before anything is timed.
@@ -331,7 +315,6 @@ def main(runs: int, piece_rounds: int | None = None) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--pieces"]:
-        arguments = [int(value) for value in sys.argv[2:]]
-        main(*(arguments + [40, 5][len(arguments) :]))
+        main(int(sys.argv[2]) if len(sys.argv) > 2 else 60, piece_turns=True)
     else:
         main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)

@@ -2,12 +2,11 @@
 
 strawberry-django marks every field as needing its resolver (`is_basic_field = False`), so that
 strawberry builds an Info object, parses arguments and runs the extension chain for each field
-of each row: most of the time of a 100-row page. Fields that need none of it (a plain column, a
-foreign key whose row came with the list, a value computed from the row, the node's id) are
-told apart by FastField, once, and take strawberry's basic path (`get_result` alone), which
-graphql_schema/execution.py shortens further. There is nothing to remember: `django_type` makes
-every field of the type a FastField, and a FastField with a resolver, an extension (a
-permission) or async work keeps strawberry-django's path.
+of each row. Fields that need none of it (a plain column, a foreign key whose row came with the
+list, the node's id) are told apart by FastField, once, and take strawberry's basic path
+(`get_result` alone), which graphql_schema/execution.py shortens further. There is nothing to
+remember: `django_type` makes every field of the type a FastField, and a FastField with a
+resolver, an extension (a permission) or async work keeps strawberry-django's path.
 
 strawberry-django's own resolver exists to run the ORM safely under ASGI (it turns a database
 read into a coroutine there). The API is served by the synchronous GraphQLView (Django runs it
@@ -21,7 +20,6 @@ from collections.abc import Callable
 
 import strawberry_django
 from django.db.models.fields.related_descriptors import ForwardManyToOneDescriptor
-from django.db.models.query_utils import DeferredAttribute
 from strawberry import relay
 from strawberry.types.base import get_object_definition
 from strawberry_django.fields.field import StrawberryDjangoField
@@ -35,63 +33,59 @@ NODE_ID_DESCRIPTION = "The Globally Unique ID of this object"
 class FastField(StrawberryDjangoField):
     """A type's field, on strawberry's basic path whenever nothing but the row is needed.
 
-    Basic: a plain column, a forward foreign key (its row was selected or prefetched with the list,
-    through the target type's get_queryset, and is read from the row's cache), or a value made
-    by `compute(row)` (often from what the list query annotated on the row). Not basic: a field
-    with a resolver, an extension or async work, a reverse relation, a connection.
+    Basic: a plain column, or a forward foreign key (its row was selected or prefetched with the
+    list, through the target type's get_queryset, and is read from the row's cache). Not basic:
+    a field with a resolver, an extension or async work, a reverse relation, a connection.
     """
-
-    compute: Callable | None = None
 
     @property
     def is_basic_field(self) -> bool:
-        if self.extensions or self.is_async:
-            return False
-        if self.compute is not None:
-            return True
-        if self.base_resolver:
+        if self.extensions or self.is_async or self.base_resolver:
             return False
         if not self.is_relation:
             return True
         return isinstance(self._descriptor, ForwardManyToOneDescriptor)
 
-    def get_result(self, source, info, args, kwargs):
-        if self.compute is not None:
-            return self.compute(source)
-        # A loaded column is the row's own value: read it without the generic lookup (a file
-        # field's descriptor wraps its value, so it keeps the generic path).
-        if source is not None and self._plain_column:
-            try:
-                return source.__dict__[self._attname]
-            except KeyError:  # deferred: the generic path loads it
-                pass
-        return super().get_result(source, info, args, kwargs)
-
-    def __copy__(self):
-        copied = super().__copy__()
-        copied.compute = self.compute
-        return copied
-
-    @functools.cached_property
-    def _attname(self) -> str:
-        return self.django_name or self.python_name
-
     @functools.cached_property
     def _descriptor(self):
         """The model's attribute for this field (None for a field that is no model attribute)."""
         model = self.origin_django_type.model if self.origin_django_type else None
-        return getattr(model, self._attname, None)
+        return getattr(model, self.django_name or self.python_name, None)
 
-    @functools.cached_property
-    def _plain_column(self) -> bool:
-        return self.base_resolver is None and type(self._descriptor) is DeferredAttribute
+
+class NodeIdField(FastField):
+    """A node's `id` from its type's name and its primary key, on the basic path.
+
+    relay.Node's own `id` is a resolver field: for every row strawberry would build an Info object
+    and run the extension chain to call it.
+    """
+
+    type_name: str = ""
+
+    @property
+    def is_basic_field(self) -> bool:
+        return True
+
+    def get_result(self, source, info, args, kwargs) -> relay.GlobalID:
+        return relay.GlobalID(self.type_name, str(source.pk))
+
+    def __copy__(self):
+        copied = super().__copy__()
+        copied.type_name = self.type_name
+        return copied
 
 
 def computed_field(compute: Callable, *, annotate=None, description: str):
-    """A field whose value is `compute(row)`; declare its type on the class (`name: T = ...`)."""
-    field = strawberry_django.field(field_cls=FastField, annotate=annotate, description=description)
-    field.compute = compute
-    return field
+    """A field whose value is `compute(row)`; declare its type on the class (`name: T = ...`).
+
+    A resolver field: on the basic path it saved under 5 % of a page (bench/api_latency.py
+    --pieces), so it keeps strawberry-django's path.
+    """
+
+    def resolve(root):
+        return compute(root)
+
+    return strawberry_django.field(resolver=resolve, annotate=annotate, description=description)
 
 
 def annotated_field(*, name: str, expression: Callable, description: str):
@@ -115,17 +109,12 @@ def annotated_field(*, name: str, expression: Callable, description: str):
     return computed_field(compute, annotate={name: lambda info: expression()}, description=description)
 
 
-def _node_id(cls) -> FastField:
-    """The node's `id` from its type's name and its primary key, on the basic path.
-
-    relay.Node's own `id` is a resolver field: for every row strawberry would build an Info object
-    and run the extension chain to call it. It is declared as `_id`, the name relay.Node gives
-    the field it replaces.
-    """
+def _node_id(cls) -> NodeIdField:
+    """The node's `id`, declared as `_id`: the name relay.Node gives the field it replaces."""
     cls._id_attr = ID_ATTR
     # First, where relay.Node puts it (the order of the schema's fields follows the annotations).
     cls.__annotations__ = {"_id": relay.GlobalID, **inspect.get_annotations(cls)}
-    return FastField(python_name="_id", graphql_name="id", description=NODE_ID_DESCRIPTION)
+    return NodeIdField(python_name="_id", graphql_name="id", description=NODE_ID_DESCRIPTION)
 
 
 def django_type(model, **kwargs):
@@ -147,9 +136,8 @@ def django_type(model, **kwargs):
         decorated = strawberry_django.type(model, field_cls=FastField, **kwargs)(cls)
         if issubclass(cls, relay.Node):
             definition = get_object_definition(decorated, strict=True)
-            type_name = definition.name
             (id_field,) = [field for field in definition.fields if field.python_name == "_id"]
-            id_field.compute = lambda row: relay.GlobalID(type_name, str(row.pk))
+            id_field.type_name = definition.name
         return decorated
 
     return wrap
