@@ -149,7 +149,12 @@ def _is_id(field) -> bool:
 # Each piece, and how to turn it off for a while.
 PIECES = {
     "short-path executor": _graphql_core_executor,
-    "basic columns and foreign keys": lambda schema: _resolver_path(schema, lambda field: not _is_id(field)),
+    "basic columns and foreign keys": lambda schema: _resolver_path(
+        schema, lambda field: field.compute is None and not _is_id(field)
+    ),
+    "basic computed fields": lambda schema: _resolver_path(
+        schema, lambda field: field.compute is not None and not _is_id(field)
+    ),
     "basic node id": lambda schema: _resolver_path(schema, _is_id),
     "optimizer without its field hook": _optimizer_hook,
     "validation cache": lambda schema: _without_extension(schema, "ValidationCache"),

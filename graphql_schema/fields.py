@@ -3,7 +3,7 @@
 strawberry-django marks every field as needing its resolver (`is_basic_field = False`), so that
 strawberry builds an Info object, parses arguments and runs the extension chain for each field
 of each row. Fields that need none of it (a plain column, a foreign key whose row came with the
-list, the node's id) are told apart by FastField, once, and take strawberry's basic path
+list, a value computed from the row, the node's id) are told apart by FastField, once, and take strawberry's basic path
 (`get_result` alone), which graphql_schema/execution.py shortens further. There is nothing to
 remember: `django_type` makes every field of the type a FastField, and a FastField with a
 resolver, an extension (a permission) or async work keeps strawberry-django's path.
@@ -33,18 +33,35 @@ NODE_ID_DESCRIPTION = "The Globally Unique ID of this object"
 class FastField(StrawberryDjangoField):
     """A type's field, on strawberry's basic path whenever nothing but the row is needed.
 
-    Basic: a plain column, or a forward foreign key (its row was selected or prefetched with the
-    list, through the target type's get_queryset, and is read from the row's cache). Not basic:
-    a field with a resolver, an extension or async work, a reverse relation, a connection.
+    Basic: a plain column, a forward foreign key (its row was selected or prefetched with the
+    list, through the target type's get_queryset, and is read from the row's cache), or a value
+    made by `compute(row)` (often from what the list query annotated on the row). Not basic: a
+    field with a resolver, an extension or async work, a reverse relation, a connection.
     """
+
+    compute: Callable | None = None
 
     @property
     def is_basic_field(self) -> bool:
-        if self.extensions or self.is_async or self.base_resolver:
+        if self.extensions or self.is_async:
+            return False
+        if self.compute is not None:
+            return True
+        if self.base_resolver:
             return False
         if not self.is_relation:
             return True
         return isinstance(self._descriptor, ForwardManyToOneDescriptor)
+
+    def get_result(self, source, info, args, kwargs):
+        if self.compute is not None:
+            return self.compute(source)
+        return super().get_result(source, info, args, kwargs)
+
+    def __copy__(self):
+        copied = super().__copy__()
+        copied.compute = self.compute
+        return copied
 
     @functools.cached_property
     def _descriptor(self):
@@ -76,16 +93,10 @@ class NodeIdField(FastField):
 
 
 def computed_field(compute: Callable, *, annotate=None, description: str):
-    """A field whose value is `compute(row)`; declare its type on the class (`name: T = ...`).
-
-    A resolver field: on the basic path it saved under 5 % of a page (bench/api_latency.py
-    --pieces), so it keeps strawberry-django's path.
-    """
-
-    def resolve(root):
-        return compute(root)
-
-    return strawberry_django.field(resolver=resolve, annotate=annotate, description=description)
+    """A field whose value is `compute(row)`; declare its type on the class (`name: T = ...`)."""
+    field = strawberry_django.field(field_cls=FastField, annotate=annotate, description=description)
+    field.compute = compute
+    return field
 
 
 def annotated_field(*, name: str, expression: Callable, description: str):

@@ -45,7 +45,7 @@ def test_every_field_of_a_model_type_is_a_fast_field_and_basic_where_it_can_be()
     assert slow == []
 
 
-def test_the_basic_fields_are_the_columns_foreign_keys_and_ids():
+def test_the_basic_fields_are_the_columns_foreign_keys_ids_and_computed_values():
     # given
     definitions = {definition.name: definition for definition in _model_types()}
 
@@ -60,6 +60,7 @@ def test_the_basic_fields_are_the_columns_foreign_keys_and_ids():
         [
             "id",
             "message",
+            "client_count",
             "start_at",
             "end_at",
             "periodicity",
@@ -68,6 +69,7 @@ def test_the_basic_fields_are_the_columns_foreign_keys_and_ids():
             "next_run_at",
             "created_at",
             "updated_at",
+            "stats",
         ]
     )
     assert basic["DeliveryAttempt"] == sorted(
@@ -92,5 +94,9 @@ def test_the_basic_fields_are_the_columns_foreign_keys_and_ids():
             "full_name",
             "date_joined",
             "last_login",
+            "client_count",
+            "message_count",
+            "mailing_count",
+            "active_mailing_count",
         ]
     )
