@@ -9,12 +9,12 @@ MANAGE = DEBUG=$${DEBUG:-1} $(VENV)/bin/python manage.py
 STAMP = $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install run migrate static test lint format schema migrations-check clean
+.PHONY: help venv install run migrate static test lint schema-lint format schema migrations-check clean
 
 help:
 	@echo "make run               install, migrate, then serve web + task cluster (Ctrl+C stops)"
 	@echo "make test              install, then run the test suite (PYTEST_ARGS=... to pass options)"
-	@echo "make lint              ruff check and ruff format --check"
+	@echo "make lint              ruff check, ruff format --check and the schema lint (graphql-schema-linter)"
 	@echo "make format            ruff check --fix and ruff format"
 	@echo "make schema            export graphql_schema/schema.graphql from the code"
 	@echo "make migrations-check  fail if a model change has no migration"
@@ -49,6 +49,23 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@$(MAKE) --no-print-directory schema-lint
+
+# graphql-schema-linter (npm, pinned in package-lock.json, installed into ./node_modules) over
+# the exported schema; its rules are in graphql-schema-linter.config.js. A machine without npm
+# skips it and says so; CI (REQUIRE_TEST_TOOLS=1) fails instead.
+schema-lint:
+	@if ! command -v npm >/dev/null 2>&1; then \
+		if [ "$${REQUIRE_TEST_TOOLS:-}" = 1 ]; then \
+			echo "schema lint: npm is not installed, and REQUIRE_TEST_TOOLS=1 needs it" >&2; exit 1; \
+		fi; \
+		echo "schema lint skipped: npm is not installed (install Node.js 20 to run graphql-schema-linter)"; \
+	else \
+		if [ ! node_modules/.installed -nt package-lock.json ]; then \
+			npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+		fi; \
+		npx --no-install graphql-schema-linter graphql_schema/schema.graphql; \
+	fi
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

@@ -1,6 +1,7 @@
 """API latency at a million delivery rows, beside the equivalent raw ORM fetch.
 
     DATABASE_URL=postgres://... [REDIS_URL=redis://...] .venv/bin/python bench/api_latency.py [REQUESTS]
+    DATABASE_URL=postgres://... .venv/bin/python bench/api_latency.py --pieces [REQUESTS]
 
 Seeds a throw-away PostgreSQL test database with `seed_scale.seed()` (1,000 owners, 100,000
 clients, 2,000 mailings, 1,000,000 delivery rows), then times each request REQUESTS times (200)
@@ -8,12 +9,20 @@ through the whole stack (Django's test Client: middleware, session, GraphQL view
 the optimizer) and, beside it, the ORM fetch that reads the same rows and figures directly.
 Prints p50 and p95 of each, the ratio of the p50s and the SQL statements of one request.
 Goal: every p50 under 50 ms and within 3x of its raw fetch; the deep page as fast as the first.
+
+`--pieces` measures what each piece of the GraphQL speed layer still buys: on the same seeded
+data, each request with the whole layer and with one piece turned off, REQUESTS times (60), the
+variants taking turns request by request so that the machine's noise falls on all of them alike.
+It prints, per piece and request, the p50 without the piece and the median gain of a turn (with
+its interquartile range) as a share of the page's time without the piece.
 """
 
 import base64
 import statistics
 import sys
 import time
+from contextlib import ExitStack, contextmanager
+from unittest import mock
 
 from _django import test_database
 from seed_scale import seed
@@ -63,7 +72,132 @@ def timed(call, runs: int) -> tuple[float, float]:
     return statistics.median(timings), timings[max(0, int(len(timings) * 0.95) - 1)]
 
 
-def main(runs: int) -> None:
+def _strawberry_fields(schema):
+    """(graphql-core field, strawberry field) of every object type's field."""
+    for graphql_type in schema._schema.type_map.values():
+        if graphql_type.name.startswith("__") or not hasattr(graphql_type, "interfaces"):
+            continue
+        for graphql_field in graphql_type.fields.values():
+            field = (graphql_field.extensions or {}).get("strawberry-definition")
+            if field is not None:
+                yield graphql_field, field
+
+
+@contextmanager
+def _resolver_path(schema, which):
+    """The FastFields for which `which(field)` holds take strawberry-django's resolver path, as
+    they would without FastField: strawberry's schema converter builds their resolvers again."""
+    from graphql_schema import execution
+    from graphql_schema.fields import FastField
+
+    chosen = [
+        (graphql_field, field)
+        for graphql_field, field in _strawberry_fields(schema)
+        if isinstance(field, FastField) and field.is_basic_field and which(field)
+    ]
+    saved = [(graphql_field, graphql_field.resolve) for graphql_field, _ in chosen]
+    with mock.patch.object(FastField, "is_basic_field", property(lambda self: False)):
+        for graphql_field, field in chosen:
+            graphql_field.resolve = schema.schema_converter.from_resolver(field)
+    execution._SHAPES.clear()
+    try:
+        yield
+    finally:
+        for graphql_field, resolve in saved:
+            graphql_field.resolve = resolve
+        execution._SHAPES.clear()
+
+
+@contextmanager
+def _graphql_core_executor(schema):
+    from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+    with mock.patch.object(schema, "execution_context_class", StrawberryGraphQLCoreExecutionContext):
+        yield
+
+
+@contextmanager
+def _optimizer_hook(schema):
+    """strawberry-django's optimizer with its hook around every field (which also turns the
+    executor's short path off, as any `resolve` hook does)."""
+    from strawberry_django.optimizer import DjangoOptimizerExtension
+
+    from graphql_schema.schema import QuerySetOptimizer
+
+    with mock.patch.object(QuerySetOptimizer, "resolve", DjangoOptimizerExtension.resolve):
+        yield
+
+
+@contextmanager
+def _without_extension(schema, name):
+    """The schema without the extension `name` (a class, or a factory that makes one)."""
+
+    def is_named(extension):
+        code = getattr(extension, "__code__", None)
+        return getattr(extension, "__name__", "") == name or (code is not None and name in code.co_names)
+
+    kept = tuple(extension for extension in schema.extensions if not is_named(extension))
+    assert len(kept) == len(schema.extensions) - 1, name
+    with mock.patch.object(schema, "extensions", kept):
+        yield
+
+
+def _is_id(field) -> bool:
+    return field.python_name == "_id"
+
+
+# Each piece, and how to turn it off for a while.
+PIECES = {
+    "short-path executor": _graphql_core_executor,
+    "basic columns and foreign keys": lambda schema: _resolver_path(
+        schema, lambda field: field.compute is None and not _is_id(field)
+    ),
+    "basic computed fields": lambda schema: _resolver_path(
+        schema, lambda field: field.compute is not None and not _is_id(field)
+    ),
+    "basic node id": lambda schema: _resolver_path(schema, _is_id),
+    "optimizer without its field hook": _optimizer_hook,
+    "validation cache": lambda schema: _without_extension(schema, "ValidationCache"),
+}
+
+
+def pieces(cases, runs: int) -> None:
+    """Each request's time with everything, and with each piece off, taken in turns request by
+    request: the machine's noise at any moment falls on every variant alike."""
+    from graphql_schema.schema import schema
+
+    variants = {"(all pieces)": None, **PIECES}
+    times: dict[tuple[str, str], list[float]] = {}
+    for name, api, _ in cases:
+        for turn in range(runs + 1):
+            for variant, turn_off in variants.items():
+                with ExitStack() as stack:
+                    if turn_off is not None:
+                        stack.enter_context(turn_off(schema))
+                    started = time.perf_counter()
+                    api()
+                    elapsed = (time.perf_counter() - started) * 1000
+                if turn:  # the first turn warms each variant up
+                    times.setdefault((variant, name), []).append(elapsed)
+        print(f"{name}: done", flush=True)
+    print(f"\n{runs} requests each, the variants taking turns; ms")
+    for name, _, _ in cases:
+        base = times[("(all pieces)", name)]
+        print(f"\n{name}\n  {'(all pieces)':42} p50 {statistics.median(base):6.1f}")
+        for variant in PIECES:
+            without = times[(variant, name)]
+            # The gain of each turn: the same moment's request with and without the piece.
+            gains = sorted(off - on for off, on in zip(without, base, strict=True))
+            quartiles = statistics.quantiles(gains, n=4)
+            gain = statistics.median(gains)
+            share = gain / statistics.median(without) * 100
+            print(
+                f"  without {variant:34} p50 {statistics.median(without):6.1f}  gain: median {gain:+6.1f}"
+                f" [IQR {quartiles[0]:+.1f} to {quartiles[2]:+.1f}] = {share:+4.0f}% of the page without it"
+            )
+
+
+def main(runs: int, piece_turns: bool = False) -> None:
     with test_database() as connection:
         from django.core.cache import cache, caches
         from django.test import Client
@@ -145,6 +279,10 @@ def main(runs: int) -> None:
             ("homeStats (cached), raw: the figures' ORM counts", graphql(Client(), HOME), _compute),
         ]
 
+        if piece_turns:
+            pieces(cases[:4], runs)
+            return
+
         # The API's answers are the raw fetch's, before anything is timed.
         page = cases[1][1]()["deliveryAttempts"]
         deep = cases[2][1]()["deliveryAttempts"]
@@ -181,4 +319,7 @@ def main(runs: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
+    if sys.argv[1:2] == ["--pieces"]:
+        main(int(sys.argv[2]) if len(sys.argv) > 2 else 60, piece_turns=True)
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)

@@ -232,7 +232,6 @@ LANGUAGES = [("ru", "Русский"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
-LANGUAGES = [("en", "English"), ("ru", "Русский")]
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -14,26 +14,44 @@ takes graphql-core's own path, which runs the field again and reports the error 
 does; an error among an object's subfields is handled as graphql-core handles it. The short
 path is off whenever a schema extension hooks into every field (`resolve`), since it would skip
 that hook.
+
+The loop is a copy of graphql-core's own, so it holds for the one version pinned in
+requirements.txt (GRAPHQL_CORE_VERSION). On any other version `Executor` is graphql-core's own
+executor (through strawberry's), and a warning says so once.
 """
 
+import functools
+import logging
 from typing import Any
 
+import graphql
 from graphql import GraphQLNonNull, Undefined, is_leaf_type, is_object_type
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-# Per field definition (by id: the schema lives as long as the process): how its value is
-# completed on the short path (a leaf's serializer, or an object type's subfields), whether it is
-# non-null, or None when the field has no short path.
-_SHAPES: dict[int, tuple[bool, Any, bool] | None] = {}
+logger = logging.getLogger(__name__)
+
+# The graphql-core whose execute_fields ShortPathExecutor copies; requirements.txt pins it.
+GRAPHQL_CORE_VERSION = "3.3.2"
+
 _MISS = object()
 
+# How each field is completed on the short path: (is_leaf, type, non_null), or None when it has no
+# short path. graphql-core's field definitions are unhashable, so a field is keyed by the object
+# type that holds it (hashed by identity and kept alive by the key, so no key is ever reused by
+# another field) and its name. A schema has a few hundred fields; the bound only matters for
+# schemas made at run time (tests), and a full cache simply starts again.
+_SHAPES: dict[tuple[Any, str], tuple[bool, Any, bool] | None] = {}
+_SHAPES_MAX = 4096
 
-def _shape(field_def) -> tuple[bool, Any, bool] | None:
+
+def _shape(parent_type, name: str, field_def) -> tuple[bool, Any, bool] | None:
     """(is_leaf, type, non_null) for a basic field without arguments under a leaf or an object type."""
-    key = id(field_def)
-    if key in _SHAPES:
+    key = (parent_type, name)
+    try:
         return _SHAPES[key]
+    except KeyError:
+        pass
     shape = None
     if getattr(field_def.resolve, "_is_default", False) and not field_def.args:
         type_ = field_def.type
@@ -41,6 +59,8 @@ def _shape(field_def) -> tuple[bool, Any, bool] | None:
         inner = type_.of_type if non_null else type_
         if is_leaf_type(inner) or is_object_type(inner):
             shape = (is_leaf_type(inner), inner, non_null)
+    if len(_SHAPES) >= _SHAPES_MAX:
+        _SHAPES.clear()
     _SHAPES[key] = shape
     return shape
 
@@ -62,9 +82,9 @@ def _is_type_of(object_type, value) -> bool:
         return False
 
 
-class Executor(StrawberryGraphQLCoreExecutionContext):
+class ShortPathExecutor(StrawberryGraphQLCoreExecutionContext):
     def execute_fields(self, parent_type, source_value, path, grouped_field_set, position_context):
-        """graphql-core 3.3's execute_fields (the version is pinned), with the short path.
+        """graphql-core's execute_fields (GRAPHQL_CORE_VERSION), with the short path.
 
         A copy of the loop rather than a wrapper around execute_field: one more Python frame for
         each of a page's 1,800 fields cost more than the short path saved.
@@ -79,9 +99,14 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         try:
             for response_name, field_details_list in grouped_field_set.items():
                 node = field_details_list[0].node
-                field_def = fields.get(node.name.value)
+                name = node.name.value
+                field_def = fields.get(name)
                 result = _MISS
-                if field_def is not None and not node.arguments and (shape := _shape(field_def)) is not None:
+                if (
+                    field_def is not None
+                    and not node.arguments
+                    and (shape := _shape(parent_type, name, field_def)) is not None
+                ):
                     result = self._short_path(
                         field_def,
                         shape,
@@ -156,3 +181,24 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
             return await_completed()
         return completed
+
+
+@functools.cache
+def executor_for(version: str) -> type[StrawberryGraphQLCoreExecutionContext]:
+    """The execution context for graphql-core `version`: the short path only on the pinned one.
+
+    Cached per version, so the warning is logged once.
+    """
+    if version == GRAPHQL_CORE_VERSION:
+        return ShortPathExecutor
+    logger.warning(
+        "graphql-core %s is installed, but graphql_schema.execution copies %s's executor: using "
+        "graphql-core's own executor (correct, slower). Install the version requirements.txt pins.",
+        version,
+        GRAPHQL_CORE_VERSION,
+    )
+    return StrawberryGraphQLCoreExecutionContext
+
+
+# The schema's execution context, decided once at import.
+Executor = executor_for(graphql.version)

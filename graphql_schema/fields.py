@@ -1,11 +1,27 @@
-"""Field helpers shared by the domains."""
+"""The one way our types declare fields: `@django_type(Model, ...)`, whose fields are all FastFields.
+
+strawberry-django marks every field as needing its resolver (`is_basic_field = False`), so that
+strawberry builds an Info object, parses arguments and runs the extension chain for each field
+of each row. Fields that need none of it (a plain column, a foreign key whose row came with the
+list, a value computed from the row, the node's id) are told apart by FastField, once, and take strawberry's basic path
+(`get_result` alone), which graphql_schema/execution.py shortens further. There is nothing to
+remember: `django_type` makes every field of the type a FastField, and a FastField with a
+resolver, an extension (a permission) or async work keeps strawberry-django's path.
+
+strawberry-django's own resolver exists to run the ORM safely under ASGI (it turns a database
+read into a coroutine there). The API is served by the synchronous GraphQLView (Django runs it
+in a thread under ASGI too), where the row's own read is the same read: a deferred column or
+an unfetched foreign key loads as Django loads it. An async view would need that path back.
+"""
 
 import functools
+import inspect
 from collections.abc import Callable
 
 import strawberry_django
 from django.db.models.fields.related_descriptors import ForwardManyToOneDescriptor
-from django.db.models.query_utils import DeferredAttribute
+from strawberry import relay
+from strawberry.types.base import get_object_definition
 from strawberry_django.fields.field import StrawberryDjangoField
 from strawberry_django.fields.types import field_type_map, input_field_type_map
 
@@ -15,6 +31,80 @@ from mailing.addresses import EmailAddressField
 field_type_map[EmailAddressField] = str
 input_field_type_map[EmailAddressField] = str
 
+# Every node's id is its primary key. Declared on each type because strawberry otherwise finds
+# that out by evaluating every annotation of the type's classes for every object it serializes.
+ID_ATTR = "pk"
+NODE_ID_DESCRIPTION = "The Globally Unique ID of this object"
+
+
+class FastField(StrawberryDjangoField):
+    """A type's field, on strawberry's basic path whenever nothing but the row is needed.
+
+    Basic: a plain column, a forward foreign key (its row was selected or prefetched with the
+    list, through the target type's get_queryset, and is read from the row's cache), or a value
+    made by `compute(row)` (often from what the list query annotated on the row). Not basic: a
+    field with a resolver, an extension or async work, a reverse relation, a connection.
+    """
+
+    compute: Callable | None = None
+
+    @property
+    def is_basic_field(self) -> bool:
+        if self.extensions or self.is_async:
+            return False
+        if self.compute is not None:
+            return True
+        if self.base_resolver:
+            return False
+        if not self.is_relation:
+            return True
+        return isinstance(self._descriptor, ForwardManyToOneDescriptor)
+
+    def get_result(self, source, info, args, kwargs):
+        if self.compute is not None:
+            return self.compute(source)
+        return super().get_result(source, info, args, kwargs)
+
+    def __copy__(self):
+        copied = super().__copy__()
+        copied.compute = self.compute
+        return copied
+
+    @functools.cached_property
+    def _descriptor(self):
+        """The model's attribute for this field (None for a field that is no model attribute)."""
+        model = self.origin_django_type.model if self.origin_django_type else None
+        return getattr(model, self.django_name or self.python_name, None)
+
+
+class NodeIdField(FastField):
+    """A node's `id` from its type's name and its primary key, on the basic path.
+
+    relay.Node's own `id` is a resolver field: for every row strawberry would build an Info object
+    and run the extension chain to call it.
+    """
+
+    type_name: str = ""
+
+    @property
+    def is_basic_field(self) -> bool:
+        return True
+
+    def get_result(self, source, info, args, kwargs) -> relay.GlobalID:
+        return relay.GlobalID(self.type_name, str(source.pk))
+
+    def __copy__(self):
+        copied = super().__copy__()
+        copied.type_name = self.type_name
+        return copied
+
+
+def computed_field(compute: Callable, *, annotate=None, description: str):
+    """A field whose value is `compute(row)`; declare its type on the class (`name: T = ...`)."""
+    field = strawberry_django.field(field_cls=FastField, annotate=annotate, description=description)
+    field.compute = compute
+    return field
+
 
 def annotated_field(*, name: str, expression: Callable, description: str):
     """A field computed in SQL: annotated on the list query (one query for a whole page), and
@@ -23,7 +113,7 @@ def annotated_field(*, name: str, expression: Callable, description: str):
     `expression` makes the Django expression; `name` is the annotation's name on the row.
     """
 
-    def resolve(root) -> int:
+    def compute(root) -> int:
         if name not in root.__dict__:
             model = root._meta.model
             root.__dict__[name] = (
@@ -34,82 +124,38 @@ def annotated_field(*, name: str, expression: Callable, description: str):
             )
         return root.__dict__[name]
 
-    return computed_field(resolve, annotate={name: lambda info: expression()}, description=description)
+    return computed_field(compute, annotate={name: lambda info: expression()}, description=description)
 
 
-class ColumnField(StrawberryDjangoField):
-    """A type's field, read straight off the row when it is a plain column or a foreign key.
+def _node_id(cls) -> NodeIdField:
+    """The node's `id`, declared as `_id`: the name relay.Node gives the field it replaces."""
+    cls._id_attr = ID_ATTR
+    # First, where relay.Node puts it (the order of the schema's fields follows the annotations).
+    cls.__annotations__ = {"_id": relay.GlobalID, **inspect.get_annotations(cls)}
+    return NodeIdField(python_name="_id", graphql_name="id", description=NODE_ID_DESCRIPTION)
 
-    strawberry-django marks all its fields as needing their resolver, so that strawberry builds
-    an Info object, parses arguments and runs the extension chain for each field of each row:
-    most of the time of a 100-row page. A column or a foreign key with no resolver and no
-    extension needs none of it, and strawberry's basic path reads it with `get_result` alone
-    (the same read: deferred columns and unfetched rows included).
+
+def django_type(model, **kwargs):
+    """`strawberry_django.type(model, **kwargs)` whose fields are all FastFields.
+
+    A field declared with `strawberry_django.field(...)` (a description, a permission) or as a
+    resolver method is made a FastField here; one declared by annotation alone is made one by
+    strawberry-django through `field_cls`. A relay.Node gets its id the same way.
     """
 
-    @property
-    def is_basic_field(self) -> bool:
-        if self.base_resolver or self.extensions or self.is_async:
-            return False
-        if not self.is_relation:
-            return True
-        # A foreign key: its row was selected or prefetched with the list (through the target
-        # type's get_queryset), and is read from the row's cache without any Info.
-        return isinstance(self._descriptor, ForwardManyToOneDescriptor)
+    def wrap(cls):
+        for value in list(vars(cls).values()):
+            # The same object, of the subclass that only adds FastField's decisions: rebuilding it
+            # would mean copying each of strawberry-django's constructor arguments.
+            if type(value) is StrawberryDjangoField:
+                value.__class__ = FastField
+        if issubclass(cls, relay.Node):
+            cls._id = _node_id(cls)
+        decorated = strawberry_django.type(model, field_cls=FastField, **kwargs)(cls)
+        if issubclass(cls, relay.Node):
+            definition = get_object_definition(decorated, strict=True)
+            (id_field,) = [field for field in definition.fields if field.python_name == "_id"]
+            id_field.type_name = definition.name
+        return decorated
 
-    def get_result(self, source, info, args, kwargs):
-        # A loaded column is the row's own value: read it without the generic lookup (a file
-        # field's descriptor wraps its value, so it keeps the generic path).
-        if source is not None and self._plain_column:
-            try:
-                return source.__dict__[self._attname]
-            except KeyError:  # deferred: the generic path loads it
-                pass
-        return super().get_result(source, info, args, kwargs)
-
-    @functools.cached_property
-    def _attname(self) -> str:
-        return self.django_name or self.python_name
-
-    @functools.cached_property
-    def _descriptor(self):
-        """The model's attribute for this field (None for a field that is no model attribute)."""
-        model = self.origin_django_type.model if self.origin_django_type else None
-        return getattr(model, self._attname, None)
-
-    @functools.cached_property
-    def _plain_column(self) -> bool:
-        return type(self._descriptor) is DeferredAttribute
-
-
-# Every type of the API is declared with this: `@django_type(Model, ...)`.
-django_type = functools.partial(strawberry_django.type, field_cls=ColumnField)
-
-
-class ComputedField(ColumnField):
-    """A field made by `compute(row)`, on strawberry's basic path like a column (see ColumnField).
-
-    For values computed from the row alone, often from what the list query annotated on it; a
-    resolver field would pay the resolver path for every row.
-    """
-
-    compute: Callable | None = None
-
-    @property
-    def is_basic_field(self) -> bool:
-        return not self.extensions and not self.is_async
-
-    def get_result(self, source, info, args, kwargs):
-        return self.compute(source)
-
-    def __copy__(self):
-        copied = super().__copy__()
-        copied.compute = self.compute
-        return copied
-
-
-def computed_field(compute: Callable, *, annotate=None, description: str):
-    """A field whose value is `compute(row)`; declare its type on the class (`name: T = ...`)."""
-    field = strawberry_django.field(field_cls=ComputedField, annotate=annotate, description=description)
-    field.compute = compute
-    return field
+    return wrap

@@ -1,14 +1,11 @@
 """Turning client-supplied relay ids into primary keys, without trusting them."""
 
-import functools
 from collections.abc import Callable, Iterable
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from strawberry import relay
 from strawberry.types.base import get_object_definition
-
-from graphql_schema.fields import ColumnField
 
 
 def _type_name(type_: type) -> str:
@@ -48,33 +45,3 @@ def node_from(info, global_id: relay.GlobalID, type_: type, get: Callable):
     if row is None:
         raise not_found("id", _type_name(type_))
     return row
-
-
-# Every node's id is its primary key. Declared on each type because strawberry otherwise finds
-# that out by evaluating every annotation of the type's classes for every object it serializes
-# (a third of the time of a 100-row page).
-ID_ATTR = "pk"
-
-
-class NodeIdField(ColumnField):
-    """A node's `id`, made from its type's name and its primary key on strawberry's basic path.
-
-    relay.Node's own `id` is a resolver field: for every row strawberry builds an Info object
-    and runs the extension chain to call it, a sixth of the time of a 100-row page.
-    """
-
-    @property
-    def is_basic_field(self) -> bool:
-        return True
-
-    @functools.cached_property
-    def _type_name(self) -> str:
-        return _type_name(self.origin)
-
-    def get_result(self, source, info, args, kwargs) -> relay.GlobalID:
-        return relay.GlobalID(self._type_name, str(source.pk))
-
-
-def node_id() -> relay.GlobalID:
-    """A type's `id`: declare it as `_id`, the name relay.Node gives the field it replaces."""
-    return NodeIdField(python_name="_id", graphql_name="id", description="The Globally Unique ID of this object")

@@ -11,7 +11,6 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
 )
@@ -25,6 +24,14 @@ from graphql_schema.accounts.queries import AccountsQuery
 from graphql_schema.blog.queries import BlogQuery
 from graphql_schema.delivery.mutations import DeliveryMutation
 from graphql_schema.delivery.queries import DeliveryQuery
+from graphql_schema.descriptions import describe
+from graphql_schema.error_codes import (
+    ERROR_CODES,
+    AccountErrorCode,
+    DeliveryErrorCode,
+    MailingErrorCode,
+    ModerationErrorCode,
+)
 from graphql_schema.errors import mask_errors
 from graphql_schema.execution import Executor
 from graphql_schema.home.queries import HomeQuery
@@ -104,17 +111,24 @@ schema = strawberry.Schema(
     mutation=Mutation,
     config=StrawberryConfig(relay_max_results=settings.GRAPHQL_PAGE_SIZE_MAX, scalar_map={**MAILING_SCALARS}),
     execution_context_class=Executor,
+    types=ERROR_CODES,
     extensions=[
         QuerySetOptimizer,
         introspection_rules,
         lambda: QueryDepthLimiter(max_depth=settings.GRAPHQL_MAX_DEPTH),
         lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
-        # After the token limit, which sets the parser's options: a cached document is one
-        # parsed under the same limit.
-        lambda: ParserCache(maxsize=256),
         # Last: it sees the rules that the extensions above add.
         ValidationCache,
         lambda: MaxAliasesLimiter(max_alias_count=settings.GRAPHQL_MAX_ALIASES),
         mask_errors,
     ],
+)
+describe(
+    schema,
+    error_codes={
+        AccountsMutation: AccountErrorCode,
+        MailingMutation: MailingErrorCode,
+        ModerationMutation: ModerationErrorCode,
+        DeliveryMutation: DeliveryErrorCode,
+    },
 )

@@ -10,7 +10,6 @@ from accounts import models, selectors
 from graphql_schema.context import Info, viewer
 from graphql_schema.fields import annotated_field, django_type
 from graphql_schema.permissions import IsManager, IsSelfOrManager
-from graphql_schema.relay import ID_ATTR, node_id
 from mailing import selectors as mailing_selectors
 
 
@@ -52,8 +51,6 @@ class UserOrder:
     description="A user of the service. Visible to the user themselves and to managers.",
 )
 class UserType(relay.Node):
-    _id_attr = ID_ATTR
-    _id: relay.GlobalID = node_id()
     email: str = strawberry_django.field(
         extensions=[IsSelfOrManager()], description="The login address; visible to the user and to managers only."
     )

@@ -5,7 +5,6 @@ from strawberry import auto, relay
 from blog import models, selectors
 from graphql_schema.context import Info, viewer
 from graphql_schema.fields import django_type
-from graphql_schema.relay import ID_ATTR, node_id
 
 
 def _absolute(info: Info, url: str) -> str:
@@ -14,8 +13,6 @@ def _absolute(info: Info, url: str) -> str:
 
 @django_type(models.Post, name="Post", description="A published blog post.")
 class PostType(relay.Node):
-    _id_attr = ID_ATTR
-    _id: relay.GlobalID = node_id()
     title: auto
     body: auto
     published_at: auto

@@ -8,8 +8,7 @@ from strawberry import auto, relay
 from graphql_schema.context import Info, viewer
 from graphql_schema.delivery.enums import DeliveryStatus, RunStatus, RunTrigger
 from graphql_schema.delivery.filters import DeliveryAttemptFilter
-from graphql_schema.fields import ColumnField, ComputedField, computed_field, django_type
-from graphql_schema.relay import ID_ATTR, node_id
+from graphql_schema.fields import FastField, computed_field, django_type
 from mailing import models, selectors
 
 if TYPE_CHECKING:
@@ -30,7 +29,7 @@ class MailingStatsType:
 
 def _is_open_field():
     field = strawberry_django.field(
-        field_cls=ComputedField, only=["status"], description="Whether the run is still PENDING, RUNNING or PAUSED."
+        field_cls=FastField, only=["status"], description="Whether the run is still PENDING, RUNNING or PAUSED."
     )
     field.compute = lambda run: run.status in models.OPEN_RUN
     return field
@@ -40,16 +39,16 @@ def _is_open_field():
     models.MailingRun, name="MailingRun", description="One sending of a mailing: a slot of its schedule, or by hand."
 )
 class MailingRunType(relay.Node):
-    _id_attr = ID_ATTR
-    _id: relay.GlobalID = node_id()
     scheduled_for: auto
     started_at: auto
     finished_at: auto
-    status: RunStatus
+    status: RunStatus = strawberry_django.field(description="Where the run is: waiting, sending, paused or done.")
     trigger: RunTrigger
     paused_until: auto
     last_error: auto
-    mailing: Annotated["MailingType", strawberry.lazy(_MAILING_TYPES)]
+    mailing: Annotated["MailingType", strawberry.lazy(_MAILING_TYPES)] = strawberry_django.field(
+        description="The mailing this run sends."
+    )
     stats: MailingStatsType = computed_field(
         lambda run: MailingStatsType(**selectors.run_stats(run=run)),
         annotate=selectors.RUN_STATS,
@@ -80,20 +79,18 @@ class DeliveryDayCountType:
     description="One recipient of one run: its status, its attempts and the mail server's last reply.",
 )
 class DeliveryAttemptType(relay.Node):
-    _id_attr = ID_ATTR
-    _id: relay.GlobalID = node_id()
     email: auto
     client: Annotated["ClientType", strawberry.lazy(_MAILING_TYPES)] | None = strawberry_django.field(
-        field_cls=ColumnField, description="The client; null once the client is deleted."
+        description="The client; null once the client is deleted."
     )
-    status: DeliveryStatus
+    status: DeliveryStatus = strawberry_django.field(description="Where this recipient of the run is.")
     attempts: auto
     last_attempt_at: auto
     next_attempt_at: auto
     smtp_code: auto
     server_response: auto
     message_id: auto
-    run: MailingRunType
+    run: MailingRunType = strawberry_django.field(description="The run this row belongs to.")
     created_at: auto
 
     @classmethod

@@ -7,7 +7,7 @@ from strawberry_django.relay import DjangoListConnection
 from graphql_schema.accounts.types import UserType
 from graphql_schema.context import Info, viewer
 from graphql_schema.delivery.types import MailingRunType, MailingStatsType
-from graphql_schema.fields import ColumnField, ComputedField, annotated_field, computed_field, django_type
+from graphql_schema.fields import FastField, annotated_field, computed_field, django_type
 from graphql_schema.mailing.enums import MailingStatus, Periodicity
 from graphql_schema.mailing.filters import (
     ClientFilter,
@@ -18,14 +18,11 @@ from graphql_schema.mailing.filters import (
     MessageOrder,
 )
 from graphql_schema.permissions import IsSelfOrManager
-from graphql_schema.relay import ID_ATTR, node_id
 from mailing import models, selectors
 
 
 @django_type(models.Client, name="Client", filters=ClientFilter, ordering=ClientOrder, description="A recipient.")
 class ClientType(relay.Node):
-    _id_attr = ID_ATTR
-    _id: relay.GlobalID = node_id()
     email: auto
     full_name: auto
     comment: auto
@@ -41,8 +38,6 @@ class ClientType(relay.Node):
     models.Message, name="Message", filters=MessageFilter, ordering=MessageOrder, description="What a mailing sends."
 )
 class MessageType(relay.Node):
-    _id_attr = ID_ATTR
-    _id: relay.GlobalID = node_id()
     subject: auto
     body: auto
     html_body: auto
@@ -56,7 +51,7 @@ class MessageType(relay.Node):
 
 def _utc_field(name: str, description: str):
     """A time column shown in UTC: a mailing's row carries its start and end in its own zone."""
-    field = strawberry_django.field(field_cls=ComputedField, only=[name], description=description)
+    field = strawberry_django.field(field_cls=FastField, only=[name], description=description)
     field.compute = lambda mailing: getattr(mailing, name).astimezone(UTC)
     return field
 
@@ -69,10 +64,8 @@ def _utc_field(name: str, description: str):
     description="A message sent to clients once or repeatedly between a start and an end.",
 )
 class MailingType(relay.Node):
-    _id_attr = ID_ATTR
-    _id: relay.GlobalID = node_id()
     message: MessageType = strawberry_django.field(
-        field_cls=ColumnField, description="The message this mailing sends (a manager reads it on any mailing)."
+        description="The message this mailing sends (a manager reads it on any mailing)."
     )
     clients: DjangoListConnection[ClientType] = strawberry_django.connection(
         description="The recipients. Only the owner sees them: for anyone else the list is empty (see clientCount)."
@@ -83,7 +76,6 @@ class MailingType(relay.Node):
     start_at: datetime = _utc_field("start_at", "When the first run is due.")
     end_at: datetime = _utc_field("end_at", "After this moment the mailing sends nothing more.")
     time_zone: str = strawberry_django.field(
-        field_cls=ColumnField,
         description="The IANA zone its schedule keeps wall-clock time in; naive startAt/endAt are read in it.",
     )
     periodicity: Periodicity

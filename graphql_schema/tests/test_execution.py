@@ -1,11 +1,16 @@
 """The executor's short path for plain leaves answers exactly as graphql-core's own path."""
 
 import enum
+import logging
+import re
+from pathlib import Path
 
+import graphql
 import pytest
 import strawberry
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from graphql_schema import execution
 from graphql_schema.execution import Executor
 
 
@@ -134,3 +139,33 @@ def test_the_api_uses_the_short_path(gql, owner):
     # then
     assert result == {"clients": {"edges": [{"node": {"email": "ann@example.org", "fullName": "Ann Example"}}]}}
     assert any(leaf is not None for leaf in execution._SHAPES.values())
+
+
+def test_the_pinned_graphql_core_is_the_one_installed_and_gets_the_short_path():
+    # given
+    requirements = (Path(__file__).resolve().parents[2] / "requirements.txt").read_text()
+
+    # then
+    assert re.findall(r"^graphql-core==(\S+)$", requirements, flags=re.MULTILINE) == [execution.GRAPHQL_CORE_VERSION]
+    assert graphql.version == execution.GRAPHQL_CORE_VERSION
+    assert execution.executor_for(graphql.version) is execution.ShortPathExecutor
+    assert Executor is execution.ShortPathExecutor
+
+
+def test_another_graphql_core_gets_its_own_executor_and_one_warning(monkeypatch, caplog):
+    # given: a version seen for the first time
+    execution.executor_for.cache_clear()
+    monkeypatch.setattr(graphql, "version", "3.3.99")
+
+    # when
+    with caplog.at_level(logging.WARNING, logger="graphql_schema.execution"):
+        first = execution.executor_for(graphql.version)
+        second = execution.executor_for(graphql.version)
+
+    # then: graphql-core's own executor, which still answers as the short path does
+    assert first is second is StrawberryGraphQLCoreExecutionContext
+    assert [record.getMessage() for record in caplog.records] == [
+        "graphql-core 3.3.99 is installed, but graphql_schema.execution copies 3.3.2's executor: using "
+        "graphql-core's own executor (correct, slower). Install the version requirements.txt pins."
+    ]
+    assert execute(first) == execute(execution.ShortPathExecutor)

@@ -5,9 +5,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from mailing.delivery import runs
 from mailing.models import Mailing, MailingRun, Periodicity
 from mailing.scheduling import due_slot, next_slot_after, slots_between, wall_time_to_instant
-from mailing.services import delivery
 from mailing.services.mailings import mailing_create
 from mailing.tests.factories import ClientFactory, MessageFactory
 
@@ -130,7 +130,7 @@ def test_a_berlin_daily_mailing_runs_at_nine_local_across_the_spring_change(owne
     # when: the scheduler passes every quarter hour for four days
     now = utc("2027-03-26 00:00")
     while now < utc("2027-03-30 00:00"):
-        delivery.run_due_mailings(now=now, enqueue=None)
+        runs.run_due_mailings(now=now, enqueue=None)
         now += timedelta(minutes=15)
 
     # then
@@ -157,7 +157,7 @@ def test_a_utc_mailing_keeps_fixed_24_hour_steps(owner):
 
     # when
     for now in (utc("2027-03-27 09:00"), utc("2027-03-28 09:00"), utc("2027-03-29 09:00")):
-        delivery.run_due_mailings(now=now, enqueue=None)
+        runs.run_due_mailings(now=now, enqueue=None)
 
     # then
     assert mailing.time_zone == "UTC"

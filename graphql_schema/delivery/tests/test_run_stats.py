@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from graphql_schema.delivery.tests.test_delivery import make_run
 from graphql_schema.tests.helpers import gid
+from mailing.delivery import lifecycle
 from mailing.models import DeliveryAttempt, DeliveryStatus
-from mailing.services import delivery
 from mailing.tests.factories import ClientFactory, MailingFactory
 
 S = DeliveryStatus
@@ -39,7 +39,7 @@ def stats(total=0, sent=0, deferred=0, failed=0, skipped=0, pending=0):
 
 def closed_run(owner, mailing, emails, statuses, day):
     run = make_run(owner, emails, statuses, mailing=mailing, scheduled_for=day)
-    assert delivery.run_finish_if_done(run_id=run.pk, now=timezone.now())
+    assert lifecycle.run_finish_if_done(run_id=run.pk, now=timezone.now())
     return run
 
 
