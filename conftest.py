@@ -4,6 +4,9 @@ from strawberry_django.test.client import TestClient
 
 from accounts.tests.factories import UserFactory
 
+# The browser harness (fixtures `browser`, `browser_factory`, `site`) for every app's tests.
+pytest_plugins = ["core.tests.browser"]
+
 
 @pytest.fixture(autouse=True)
 def _empty_cache():

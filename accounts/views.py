@@ -1,5 +1,6 @@
 """The pages behind the links in account e-mails, and the CSRF token for browser clients."""
 
+from django.conf import settings
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -86,6 +87,20 @@ def _next_url(request: HttpRequest) -> str:
 def login_page(request: HttpRequest) -> HttpResponse:
     """The login form; its module logs in through the API's `login` mutation."""
     return render(request, "accounts/login.html", {"next": _next_url(request)})
+
+
+@never_cache
+@require_GET
+def register_page(request: HttpRequest) -> HttpResponse:
+    """The registration form; its module registers through the API's `register` mutation."""
+    return render(request, "accounts/register.html", {"dev_mail": settings.DEBUG})
+
+
+@never_cache
+@require_GET
+def password_reset_page(request: HttpRequest) -> HttpResponse:
+    """Ask for a reset link; its module calls the API's `requestPasswordReset` mutation."""
+    return render(request, "accounts/password_reset.html", {"dev_mail": settings.DEBUG})
 
 
 @require_POST
