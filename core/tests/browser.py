@@ -124,7 +124,9 @@ class Page:
         try:
             return self.wait(single)
         except Exception:
-            raise AssertionError(f"expected one visible {what} {text!r}, found {len(found)}") from None
+            raise AssertionError(
+                f"expected one visible {what} {text!r}, found {len(found)}; the page says: {self.text()[:800]!r}"
+            ) from None
 
     def field(self, label: str) -> WebElement:
         """The form control whose <label> reads `label` (as getByLabelText)."""
