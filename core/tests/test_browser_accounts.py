@@ -14,7 +14,7 @@ from accounts import services as account_services
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, ManagerFactory, UserFactory
 from core.tests.browser import Page, assert_accessible
-from mailing.models import DeliveryAttempt, DeliveryStatus, MailingRun, RunStatus
+from mailing.models import DeliveryAttempt, DeliveryStatus, MailingRun, MailingStatus, RunStatus
 from mailing.tests.factories import ClientFactory, MailingFactory, MessageFactory
 
 NEW_PASSWORD = "a brand new long passphrase"
@@ -273,9 +273,11 @@ def _open_run(mailing, *, sent: int, failed: int, queued: int) -> MailingRun:
 def test_the_dashboard_shows_the_figures_the_chart_and_a_run_until_it_closes(browser_factory, site, lang):
     # given: 2 mailings (1 active), a run with 3 sent, 1 failed and 2 still queued
     t = TEXT[lang]
-    owner = UserFactory(email="olga@example.com")
+    owner = UserFactory(email="olga@example.com", language=lang)
     MailingFactory(owner=owner, is_active=False)
-    mailing = MailingFactory(owner=owner, message=MessageFactory(owner=owner, subject="December news"))
+    mailing = MailingFactory(
+        owner=owner, status=MailingStatus.STARTED, message=MessageFactory(owner=owner, subject="December news")
+    )
     run = _open_run(mailing, sent=3, failed=1, queued=2)
     page = Page(browser_factory(lang), site.url)
 

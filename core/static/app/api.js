@@ -16,7 +16,10 @@ export function loginUrl() {
 
 function csrfToken() {
   const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]*)/);
-  return match ? decodeURIComponent(match[1]) : "";
+  if (match) return decodeURIComponent(match[1]);
+  // Every page of the layout has a form with the token (the language switch).
+  const field = document.querySelector("input[name=csrfmiddlewaretoken]");
+  return field ? field.value : "";
 }
 
 /** A request the API refused as a whole (top-level GraphQL errors, or no answer). */
