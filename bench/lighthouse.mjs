@@ -35,6 +35,8 @@ try {
       failed = true;
       continue;
     }
+    if (lhr.runtimeError) console.log(`    runtime error: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
+    if (process.env.LIGHTHOUSE_DUMP) (await import("node:fs")).writeFileSync(`${process.env.LIGHTHOUSE_DUMP}/${paths.indexOf(path)}.json`, JSON.stringify(lhr));
     const scores = categories.map((c) => String(Math.round(lhr.categories[c].score * 100)).padStart(14));
     console.log(`${path.padEnd(40)} ${scores.join(" ")}`);
     for (const c of categories) {
