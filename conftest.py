@@ -4,6 +4,10 @@ from strawberry_django.test.client import TestClient
 
 from accounts.tests.factories import UserFactory
 
+# Shared fixtures for every app's tests: the browser harness (`browser`, `browser_factory`, `site`)
+# and a real SMTP server on loopback (`smtp_inbox`).
+pytest_plugins = ["core.tests.browser", "accounts.tests.smtp"]
+
 
 @pytest.fixture(autouse=True)
 def _empty_cache():

@@ -21,10 +21,16 @@ def _token_messages(error: ValidationError) -> list[str]:
     return [message for messages in error.message_dict.values() for message in messages]
 
 
-def _private(response: HttpResponse) -> HttpResponse:
+def _private(response: HttpResponse, policy: str = "no-referrer") -> HttpResponse:
     # The token is in the URL: keep it out of Referer headers.
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = policy
     return response
+
+
+def _private_form(response: HttpResponse) -> HttpResponse:
+    # A page that posts to itself: under "no-referrer" the browser sends `Origin: null`, which
+    # Django's CSRF check refuses; "same-origin" still keeps the token from other sites.
+    return _private(response, "same-origin")
 
 
 @never_cache
@@ -48,7 +54,7 @@ def reset_password(request: HttpRequest, token: str) -> HttpResponse:
         tokens.token_find(token=token, purpose=TokenPurpose.RESET_PASSWORD, viewer=request.user)
     except ValidationError as error:
         context = {"done": False, "form": None, "errors": _token_messages(error)}
-        return _private(render(request, "accounts/reset_password.html", context, status=400))
+        return _private_form(render(request, "accounts/reset_password.html", context, status=400))
     form = ResetPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -60,9 +66,9 @@ def reset_password(request: HttpRequest, token: str) -> HttpResponse:
                 form.add_error(None, message)
         else:
             context = {"done": True, "form": None, "message": str(services.PASSWORD_RESET_DONE)}
-            return _private(render(request, "accounts/reset_password.html", context))
+            return _private_form(render(request, "accounts/reset_password.html", context))
     status = 400 if request.method == "POST" else 200
-    return _private(render(request, "accounts/reset_password.html", {"done": False, "form": form}, status=status))
+    return _private_form(render(request, "accounts/reset_password.html", {"done": False, "form": form}, status=status))
 
 
 @never_cache
@@ -89,6 +95,20 @@ def _next_url(request: HttpRequest) -> str:
 def login_page(request: HttpRequest) -> HttpResponse:
     """The login form; its module logs in through the API's `login` mutation."""
     return render(request, "accounts/login.html", {"next": _next_url(request)})
+
+
+@never_cache
+@require_GET
+def register_page(request: HttpRequest) -> HttpResponse:
+    """The registration form; its module registers through the API's `register` mutation."""
+    return render(request, "accounts/register.html", {"dev_mail": settings.DEBUG})
+
+
+@never_cache
+@require_GET
+def password_reset_page(request: HttpRequest) -> HttpResponse:
+    """Ask for a reset link; its module calls the API's `requestPasswordReset` mutation."""
+    return render(request, "accounts/password_reset.html", {"dev_mail": settings.DEBUG})
 
 
 @require_POST

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from core import app_views
+from core import app_views, dev_mail
 
 app_name = "app"
 
@@ -12,4 +12,6 @@ urlpatterns = [
     path("mailings/", app_views.mailings, name="mailings"),
     path("mailings/<str:mailing_id>/", app_views.mailing, name="mailing"),
     path("manage/", app_views.manage, name="manage"),
+    path("dev/mail/", dev_mail.mail_list, name="dev-mail"),
+    path("dev/mail/<str:name>/", dev_mail.mail_detail, name="dev-mail-detail"),
 ]

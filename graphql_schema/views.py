@@ -16,6 +16,13 @@ class CsrfGraphQLView(GraphQLView):
     GraphiQL is served only while GRAPHIQL is on (read on each request).
     """
 
+    def dispatch(self, request, *args, **kwargs):
+        response = super().dispatch(request, *args, **kwargs)
+        # Whether the request ended signed in: a page opened in a session that has since ended
+        # (logged out elsewhere, blocked) sees "0" and goes to the login page.
+        response["X-Signed-In"] = "1" if request.user.is_authenticated else "0"
+        return response
+
     def render_graphql_ide(self, request) -> HttpResponse:
         if not settings.GRAPHIQL:
             return HttpResponseNotFound("Not Found", content_type="text/plain")

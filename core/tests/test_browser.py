@@ -2,15 +2,11 @@
 driven by Selenium against a live server. Screenshots of each page go to screenshots/."""
 
 import json
-import shutil
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from django.core.cache import cache
 from PIL import Image
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.select import Select
@@ -20,52 +16,9 @@ from accounts.tests.factories import PASSWORD, ContentManagerFactory
 from blog import services as blog_services
 from blog.models import Post
 from blog.tests.factories import PostFactory, picture
+from core.tests.browser import SCREENSHOTS
 from mailing.models import MailingStatus
 from mailing.tests.factories import ClientFactory, MailingFactory
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--window-size=1280,1000",
-]
-
-
-@pytest.fixture
-def browser(tmp_path):
-    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not shutil.which(path)]
-    if missing:
-        pytest.fail(
-            f"{', '.join(missing)} not found: the browser test needs Debian's packages "
-            "(apt-get install chromium chromium-driver)",
-            pytrace=False,
-        )
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in [*FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
-    driver.set_page_load_timeout(30)
-    SCREENSHOTS.mkdir(exist_ok=True)
-    yield driver
-    driver.quit()
-
-
-@pytest.fixture
-def site(settings, live_server):
-    settings.SERVE_MEDIA = True
-    cache.clear()
-    yield live_server
-    cache.clear()
 
 
 def _wait(driver, seconds=20):

@@ -4,10 +4,22 @@
 
 const root = document.documentElement;
 const ENDPOINT = root.dataset.graphql || "/graphql/";
+// The page was rendered for a signed-in user (base.html says so); the API says on every answer
+// whether the request still had a session (the X-Signed-In header).
+const SIGNED_IN = root.dataset.signedIn === "1";
+
+/** The login page, coming back here afterwards. */
+export function loginUrl() {
+  const next = window.location.pathname + window.location.search;
+  return `${root.dataset.login || "/accounts/login/"}?next=${encodeURIComponent(next)}`;
+}
 
 function csrfToken() {
   const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]*)/);
-  return match ? decodeURIComponent(match[1]) : "";
+  if (match) return decodeURIComponent(match[1]);
+  // Every page of the layout has a form with the token (the language switch).
+  const field = document.querySelector("input[name=csrfmiddlewaretoken]");
+  return field ? field.value : "";
 }
 
 /** A request the API refused as a whole (top-level GraphQL errors, or no answer). */
@@ -34,6 +46,12 @@ export async function gql(query, variables = {}) {
     });
   } catch (error) {
     throw new ApiError(gettext("The service cannot be reached. Check your connection and try again."));
+  }
+  if (SIGNED_IN && response.headers.get("X-Signed-In") === "0") {
+    // The session ended (logged out elsewhere, or the account was blocked): this page's data is
+    // no longer ours to show.
+    window.location.assign(loginUrl());
+    throw new ApiError(gettext("You are no longer logged in."));
   }
   let body;
   try {
