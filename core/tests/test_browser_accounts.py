@@ -18,16 +18,7 @@ from mailing.models import DeliveryAttempt, DeliveryStatus, MailingRun, MailingS
 from mailing.tests.factories import ClientFactory, MailingFactory, MessageFactory
 
 NEW_PASSWORD = "a brand new long passphrase"
-# Each xfail below is there only while this branch lacks what the `i18n` branch adds.
-NEEDS_LOCALE = pytest.mark.xfail(strict=False, reason="needs the i18n branch's LocaleMiddleware (Accept-Language)")
-NEEDS_REGISTER = pytest.mark.xfail(strict=False, reason="needs the i18n branch's RegisterInput.timeZone/language")
-NEEDS_PROFILE = pytest.mark.xfail(
-    strict=False, reason="needs the i18n branch's User.timeZone/language and updateProfile"
-)
-NEEDS_COUNTS = pytest.mark.xfail(
-    strict=False, reason="needs the i18n branch's deliveryDailyCounts, openRuns and MailingRun.stats"
-)
-BOTH = [pytest.param("en", id="en"), pytest.param("ru", id="ru", marks=NEEDS_LOCALE)]
+BOTH = [pytest.param("en", id="en"), pytest.param("ru", id="ru")]
 
 # What a person reads on the pages, in each language.
 TEXT = {
@@ -105,8 +96,8 @@ def _check(page: Page, name: str) -> None:
 @pytest.mark.parametrize(
     "lang",
     [
-        pytest.param("en", id="en", marks=NEEDS_REGISTER),
-        pytest.param("ru", id="ru", marks=[NEEDS_REGISTER, NEEDS_LOCALE]),
+        pytest.param("en", id="en"),
+        pytest.param("ru", id="ru"),
     ],
 )
 def test_register_get_the_mail_follow_the_link_log_in_and_change_the_account(
@@ -268,7 +259,7 @@ def _open_run(mailing, *, sent: int, failed: int, queued: int) -> MailingRun:
 
 @pytest.mark.parametrize(
     "lang",
-    [pytest.param("en", id="en", marks=NEEDS_COUNTS), pytest.param("ru", id="ru", marks=[NEEDS_COUNTS, NEEDS_LOCALE])],
+    [pytest.param("en", id="en"), pytest.param("ru", id="ru")],
 )
 def test_the_dashboard_shows_the_figures_the_chart_and_a_run_until_it_closes(browser_factory, site, lang):
     # given: 2 mailings (1 active), a run with 3 sent, 1 failed and 2 still queued
