@@ -10,6 +10,7 @@ scopes, so `client_list` serves both.
 
 from datetime import datetime, time, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import (
     Case,
     Count,
@@ -144,6 +145,40 @@ def delivery_log(*, viewer) -> QuerySet[DeliveryAttempt]:
     as at its start (keyset pagination compares the id).
     """
     return delivery_attempt_list(viewer=viewer).order_by("-id")
+
+
+EMAIL_SEARCH_MAX = 254
+
+
+def delivery_email_match(*, value: str, prefix: str = "") -> Q:
+    """A delivery log row whose address contains `value` (case-insensitive)."""
+    value = value.strip()
+    if len(value) > EMAIL_SEARCH_MAX:
+        raise ValidationError(
+            {
+                "email": ValidationError(
+                    "Search for at most %(limit)d characters.", code="too_long", params={"limit": EMAIL_SEARCH_MAX}
+                )
+            }
+        )
+    return Q(**{f"{prefix}email__icontains": value}) if value else Q()
+
+
+def delivery_log_export(*, viewer, mailing: Mailing, chunk_size: int = 2000):
+    """Every row of `mailing`'s delivery log, oldest first, in chunks of keyset pages (id order),
+    through the viewer's log: rows of a mailing the viewer does not own are none."""
+    rows = delivery_attempt_list(viewer=viewer).filter(mailing_id=mailing.pk).order_by("id")
+    fields = (
+        "id", "run_id", "run__scheduled_for", "email", "full_name", "status", "attempts",
+        "last_attempt_at", "smtp_code", "server_response", "message_id",
+    )  # fmt: skip
+    last = 0
+    while True:
+        page = list(rows.filter(id__gt=last).values_list(*fields)[:chunk_size].iterator(chunk_size=chunk_size))
+        if not page:
+            return
+        yield from page
+        last = page[-1][0]
 
 
 def run_get(*, viewer, pk) -> MailingRun | None:

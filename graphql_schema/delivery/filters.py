@@ -3,7 +3,7 @@ from django.db.models import Q
 from strawberry import relay
 
 from graphql_schema.delivery.enums import DeliveryStatus
-from mailing import models
+from mailing import models, selectors
 from mailing.selectors import as_pk
 
 
@@ -31,3 +31,9 @@ class DeliveryAttemptFilter:
     @strawberry_django.filter_field(description="Only the rows of this client.")
     def client(self, value: relay.GlobalID, prefix: str) -> Q:
         return _match(prefix, "client_id", _pk(value, "Client"))
+
+    @strawberry_django.filter_field(
+        description=f"Only the rows whose address contains this text (at most {selectors.EMAIL_SEARCH_MAX} characters)."
+    )
+    def email(self, value: str, prefix: str) -> Q:
+        return selectors.delivery_email_match(value=value, prefix=prefix)

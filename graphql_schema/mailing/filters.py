@@ -1,10 +1,11 @@
 import strawberry_django
 from django.db.models import Q
-from strawberry import auto
+from strawberry import auto, relay
 
 from graphql_schema.context import Info, viewer
 from graphql_schema.mailing.enums import MailingStatus, Periodicity
 from mailing import models
+from mailing.selectors import as_pk
 
 
 def _search(prefix: str, value: str, fields: list[str]) -> Q:
@@ -42,6 +43,11 @@ class MailingFilter:
     def mine(self, info: Info, value: bool, prefix: str) -> Q:
         own = Q(**{f"{prefix}owner_id": viewer(info).pk})
         return own if value else ~own
+
+    @strawberry_django.filter_field(description="Only the mailings of this owner (a user's id).")
+    def owner(self, value: relay.GlobalID, prefix: str) -> Q:
+        pk = as_pk(value.node_id) if value.type_name == "User" else None
+        return Q(**{f"{prefix}owner_id": pk}) if pk is not None else Q(pk__in=[])
 
 
 @strawberry_django.order_type(models.Client, description="Orderings for clients.")

@@ -93,6 +93,18 @@ class MailingMutation:
         message.pk = id.node_id
         return message
 
+    @strawberry_django.mutation(
+        extensions=[IsAuthenticated()],
+        description=(
+            "Send one of your messages to your own address now, as a recipient would get it ({name} and {email} "
+            "filled in with yours), through the service's mail server. A refusal names the server's reply."
+        ),
+    )
+    def send_test_message(self, info: Info, id: relay.GlobalID) -> MessageType:
+        message = node_from(info, id, MessageType, selectors.message_get_owned)
+        message_services.message_send_test(message=message, recipient=viewer(info))
+        return message
+
     @strawberry_django.input_mutation(extensions=[IsAuthenticated()], description="Schedule a mailing.")
     def create_mailing(
         self,

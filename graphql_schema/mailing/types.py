@@ -26,6 +26,7 @@ class ClientType(relay.Node):
     email: auto
     full_name: auto
     comment: auto
+    unsubscribed_at: auto
     created_at: auto
     updated_at: auto
 

@@ -48,6 +48,7 @@ from graphql_schema.schema import schema
 from graphql_schema.tests.helpers import gid
 from mailing.models import Client, DeliveryAttempt, Mailing, MailingRun, MailingStatus, Message
 from mailing.tests.factories import ClientFactory, MailingFactory, MessageFactory
+from mailing.tests.smtp_server import SmtpServer
 
 ACTORS = ["anonymous", "unverified", "owner", "other_owner", "manager", "content_manager", "blocked"]
 # The table's column names for ACTORS, in the same order.
@@ -120,6 +121,8 @@ openRuns                     -       empty      empty       own        own      
 updateProfile                own     anon       anon        ok         ok         ok          ok         anon
 sendMailingNow               own     -          anon        ok         ok         ok          ok         anon
 sendMailingNow               other   anon       anon        missing    missing    missing     missing    anon
+sendTestMessage              own     -          anon        ok         ok         ok          ok         anon
+sendTestMessage              other   anon       anon        missing    missing    missing     missing    anon
 """
 
 
@@ -231,6 +234,8 @@ class Op:
     outcomes: dict[str, Callable[[Ctx], dict]] = field(default_factory=dict)
     changing: tuple[str, ...] = ()
     target: Callable[[str, str], str | None] = default_target
+    # It sends mail: a real SMTP server on loopback answers it.
+    mail_server: bool = False
 
 
 # Exact answers.
@@ -799,6 +804,16 @@ OPERATIONS: dict[str, Op] = {
         },
         changing=("ok",),
     ),
+    "sendTestMessage": Op(
+        query=mutation("sendTestMessage", "(id: $id)", "... on Message { id }", "$id: ID!"),
+        variables=lambda ctx: {"id": gid("Message", ctx.rows.draft.pk)},
+        outcomes={
+            "ok": lambda ctx: data(sendTestMessage={"__typename": "Message", "id": gid("Message", ctx.rows.draft.pk)}),
+            "missing": not_found("sendTestMessage", "id", "Message not found."),
+            "anon": unauthenticated("sendTestMessage"),
+        },
+        mail_server=True,
+    ),
 }
 
 
@@ -926,13 +941,23 @@ def browser_for(world: World, actor: str) -> HttpClient:
     return browser
 
 
+@pytest.fixture
+def mail_server(settings):
+    server = SmtpServer().start()
+    settings.EMAIL_HOST, settings.EMAIL_PORT = server.host, server.port
+    yield server
+    server.stop()
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-def test_permission_matrix(case: Case):
+def test_permission_matrix(case: Case, request):
     # given
     world = build_world()
     browser = browser_for(world, case.actor)
     op = OPERATIONS[case.operation]
+    if op.mail_server:
+        request.getfixturevalue("mail_server")
     ctx = Ctx(world=world, actor_name=case.actor, target_name=op.target(case.actor, case.target))
     variables = op.variables(ctx)
     before = snapshot()

@@ -1,9 +1,15 @@
+import secrets
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.services import model_update
 from mailing.models import Message
+from mailing.rendering import PreparedMessage
+from mailing.smtp import ConnectError, Outcome, Result, ServerConfig, Session
 
 MESSAGE_FIELDS = ["subject", "body", "html_body"]
 
@@ -41,3 +47,44 @@ def message_delete(*, message: Message) -> None:
             }
         )
     message.delete()
+
+
+def message_send_test(*, message: Message, recipient, now=None) -> Result:
+    """Send `message` to `recipient` (a user: their own address and name) through the engine's
+    mail path: the same rendering and SMTP session as a run, with placeholders filled in for them.
+
+    A refusal or an unreachable server is a ValidationError on `id` with the server's reply.
+    """
+    prepared = PreparedMessage(
+        subject=message.subject,
+        body=message.body,
+        html_body=message.html_body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        site_url=settings.SITE_URL,
+    )
+    name = recipient.full_name or recipient.email
+    # No client stands behind a test: its unsubscribe link (client 0) leads nowhere.
+    data = prepared.render(
+        email=recipient.email,
+        name=name,
+        client_id=0,
+        message_id=f"<test.{message.pk}.{secrets.token_hex(6)}@{prepared.domain}>",
+        now=now or timezone.now(),
+    )
+    try:
+        session = Session.open(ServerConfig.from_settings())
+    except ConnectError as error:
+        raise ValidationError({"id": ValidationError(str(error), code="unreachable")}) from None
+    try:
+        result = session.send(prepared.envelope_from, recipient.email, data)
+    finally:
+        session.close()
+    if result.outcome != Outcome.SENT:
+        raise ValidationError(
+            {
+                "id": ValidationError(
+                    "The mail server refused the test: %(reply)s", code="refused", params={"reply": result.response}
+                )
+            }
+        )
+    return result
