@@ -85,6 +85,7 @@ ARGUMENTS = {
     "changePassword.oldPassword": "The password in use now.",
     "changePassword.newPassword": "The new password; the password rules apply.",
     "importClients.csv": "The CSV text: a header row naming email, fullName and comment, then one client a row.",
+    "sendTestMessage.id": "The message to send to your own address.",
     "blockUser.id": "The user to block.",
     "blockUser.reason": "Why; shown to other managers (one line).",
     "unblockUser.id": "The user to unblock.",
