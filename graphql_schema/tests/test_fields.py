@@ -68,6 +68,7 @@ def test_the_basic_fields_are_the_columns_foreign_keys_ids_and_computed_values()
             "is_active",
             "next_run_at",
             "created_at",
+            "time_zone",
             "updated_at",
             "stats",
         ]
