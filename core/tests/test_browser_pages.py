@@ -466,10 +466,3 @@ KNOWN_GAPS = {
     "test_journey_8_a_schedule_entered_at_9_in_moscow_is_stored_and_shown_so[en]": CLICK_INTERCEPTED,
     "test_journey_8_a_schedule_entered_at_9_in_moscow_is_stored_and_shown_so[ru]": NO_RUSSIAN_YET,
 }
-# Passed alone and failed once in a full CI run (the "Send now" button not found within the wait,
-# under load): flaky, so not strict.
-FLAKY = {
-    "test_journeys_5_and_6_progress_to_the_end_then_an_unsubscribed_recipient_is_skipped[en]": (
-        "the 'Send now' button is sometimes not found within the wait under load"
-    ),
-}
