@@ -28,7 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from core import roles
+from core import roles, zones
 from mailing import scheduling
 from mailing.models import (
     CLOSED_RUN,
@@ -262,12 +262,13 @@ DAILY_COUNT_STATUSES = (DeliveryStatus.SENT, DeliveryStatus.DEFERRED, DeliverySt
 MAX_DAILY_COUNT_DAYS = 366
 
 
-def delivery_daily_counts(*, viewer, days: int, zone, mailing_id: int | None = None, now=None) -> list[dict]:
+def delivery_daily_counts(*, viewer, days: int, mailing_id: int | None = None, now=None) -> list[dict]:
     """Sent, deferred and failed rows of the viewer's own mailings per day of their last attempt.
 
-    One entry per day for the last `days` days up to today in `zone`, oldest first, days with
-    nothing included (zeros). One statement: rows grouped by their day and status.
+    One entry per day for the last `days` days up to today in the viewer's time zone, oldest
+    first, days with nothing included (zeros). One statement: rows grouped by their day and status.
     """
+    zone = zones.zone(viewer.time_zone)
     today = timezone.localtime(now or timezone.now(), zone).date()
     first_day = today - timedelta(days=days - 1)
     since = scheduling.wall_time_to_instant(datetime.combine(first_day, time.min), zone)

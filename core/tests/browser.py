@@ -44,7 +44,9 @@ FLAGS = [
 ]
 
 
-def _start_chromium(profile: Path, language: str = "en") -> webdriver.Chrome:
+def start_chromium(profile: Path, language: str = "en") -> webdriver.Chrome:
+    """Debian's Chromium, headless, with the page's console kept for the tests to read; skips (or
+    fails, with REQUIRE_TEST_TOOLS=1) when it is not installed."""
     require_tools(
         CHROMIUM, CHROMEDRIVER, purpose="the browser tests", install="apt-get install chromium chromium-driver"
     )
@@ -53,6 +55,7 @@ def _start_chromium(profile: Path, language: str = "en") -> webdriver.Chrome:
     for flag in [*FLAGS, f"--user-data-dir={profile}", f"--lang={language}"]:
         options.add_argument(flag)
     options.add_experimental_option("prefs", {"intl.accept_languages": language})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
     driver.set_page_load_timeout(30)
     SCREENSHOTS.mkdir(exist_ok=True)
@@ -61,7 +64,7 @@ def _start_chromium(profile: Path, language: str = "en") -> webdriver.Chrome:
 
 @pytest.fixture
 def browser(tmp_path):
-    driver = _start_chromium(tmp_path / "chromium-profile")
+    driver = start_chromium(tmp_path / "chromium-profile")
     yield driver
     driver.quit()
 
@@ -72,7 +75,7 @@ def browser_factory(tmp_path):
     drivers = []
 
     def start(language: str = "en") -> webdriver.Chrome:
-        driver = _start_chromium(tmp_path / f"chromium-profile-{len(drivers)}", language)
+        driver = start_chromium(tmp_path / f"chromium-profile-{len(drivers)}", language)
         drivers.append(driver)
         return driver
 

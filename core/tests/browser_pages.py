@@ -6,53 +6,17 @@ Without Chromium the journeys are skipped, saying why; with REQUIRE_TEST_TOOLS=1
 """
 
 import base64
-import os
-import shutil
-from pathlib import Path
 
-import pytest
 from django.conf import settings
 from django.test import Client as DjangoClient
-from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
-DESKTOP = (1280, 1000)
+from core.tests.browser import DESKTOP, SCREENSHOTS
+
 NARROW = (390, 900)
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-
-
-def start_chromium(profile: Path) -> webdriver.Chrome:
-    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not shutil.which(path)]
-    if missing:
-        reason = f"{', '.join(missing)} not found: the browser journeys need Chromium and chromedriver"
-        if os.environ.get("REQUIRE_TEST_TOOLS") == "1":
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in [*FLAGS, f"--window-size={DESKTOP[0]},{DESKTOP[1]}", f"--user-data-dir={profile}"]:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
-    driver.set_page_load_timeout(30)
-    return driver
 
 
 def wait(driver, seconds: float = 20) -> WebDriverWait:

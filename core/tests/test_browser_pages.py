@@ -11,6 +11,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from accounts.tests.factories import ManagerFactory, UserFactory
+from core.tests.browser import start_chromium
 from core.tests.browser_pages import (
     button,
     by_label,
@@ -18,7 +19,6 @@ from core.tests.browser_pages import (
     script_errors,
     shoot,
     sign_in,
-    start_chromium,
     table_cells,
     type_into,
     wait,

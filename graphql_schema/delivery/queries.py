@@ -7,7 +7,6 @@ from django.utils.translation import gettext as _
 from graphql import GraphQLError
 from strawberry import relay
 
-from core import zones
 from graphql_schema.context import Info, viewer
 from graphql_schema.delivery.types import DeliveryAttemptType, DeliveryDayCountType, MailingRunType
 from graphql_schema.mailing.types import MailingType
@@ -60,9 +59,7 @@ class DeliveryQuery:
             mailing_id = selectors.as_pk(node_pk(mailing, MailingType))
             if mailing_id is None:
                 raise _argument_error("mailing", _("Argument 'mailing' is not the id of a mailing."), "not_found")
-        counts = selectors.delivery_daily_counts(
-            viewer=user, days=days, zone=zones.zone(user.time_zone), mailing_id=mailing_id
-        )
+        counts = selectors.delivery_daily_counts(viewer=user, days=days, mailing_id=mailing_id)
         return [DeliveryDayCountType(**entry) for entry in counts]
 
     @strawberry_django.field(
