@@ -115,7 +115,11 @@ class DeliveryErrorCode(Enum):
     DUPLICATE = strawberry.enum_value("duplicate", description="Another run was started at the same moment.")
     ENDED = strawberry.enum_value("ended", description="The mailing's end has passed.")
     NOT_FOUND = strawberry.enum_value("not_found", description=_NOT_FOUND)
-    RUN_IN_PROGRESS = strawberry.enum_value("run_in_progress", description="A run of the mailing is still sending.")
+    RUN_IN_PROGRESS = strawberry.enum_value(
+        "run_in_progress",
+        description="A run of the mailing is still making its first attempts (a recipient not tried yet, or "
+        "being sent to now).",
+    )
 
 
 ERROR_CODES = (AccountErrorCode, ModerationErrorCode, MailingErrorCode, DeliveryErrorCode)

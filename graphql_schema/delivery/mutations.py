@@ -17,7 +17,9 @@ class DeliveryMutation:
         extensions=[IsAuthenticated()],
         description=(
             "Send a mailing now, outside its schedule: a new run goes to the task queue at once. Refused while "
-            "another run of it is still sending, once its end has passed, or when it is disabled."
+            "another run of it is still making its first attempts, once its end has passed, or when it is "
+            "disabled. A run that only waits on retries is closed first: its waiting recipients are SKIPPED "
+            "there, and the new run sends to them again."
         ),
     )
     def send_mailing_now(self, info: Info, id: relay.GlobalID) -> MailingRunType:

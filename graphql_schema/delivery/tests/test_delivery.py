@@ -126,18 +126,77 @@ def test_send_mailing_now_refuses_a_mailing_that_may_not_send(gql, owner, change
     assert MailingRun.objects.count() == 0
 
 
+IN_PROGRESS = {
+    "en": (
+        "A run of this mailing is still making its first attempts. “Send now” can start a new run once every "
+        "recipient has been tried."
+    ),
+    "ru": (
+        "Запуск этой рассылки ещё делает первые попытки. «Отправить сейчас» начнёт новый запуск, когда каждому "
+        "получателю будет сделана хотя бы одна попытка."
+    ),
+}
+
+
 @pytest.mark.django_db
-def test_send_mailing_now_refuses_while_a_run_is_sending(gql, owner):
-    # given
-    run = make_run(owner, ["ann@example.org"], [DeliveryStatus.QUEUED])
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize("first_attempt", [DeliveryStatus.QUEUED, DeliveryStatus.SENDING])
+def test_send_mailing_now_refuses_while_a_run_makes_first_attempts(gql, owner, language, first_attempt):
+    # given: a run with a retry waiting and a row on its first attempt; the owner reads the language
+    run = make_run(owner, ["ann@example.org", "bob@example.org"], [DeliveryStatus.DEFERRED, first_attempt])
+    owner.language = language
+    owner.save()
 
     # when
     with gql.login(owner):
         result = gql.query(SEND_NOW, {"id": gid("Mailing", run.mailing_id)}).data["sendMailingNow"]
 
     # then
-    assert messages_of(result) == [validation("id", "A run of this mailing is still sending.", "run_in_progress")]
-    assert MailingRun.objects.count() == 1
+    assert messages_of(result) == [validation("id", IN_PROGRESS[language], "run_in_progress")]
+    assert list(MailingRun.objects.values_list("pk", "status")) == [(run.pk, RunStatus.RUNNING)]
+    assert sorted(run.attempts.values_list("email", "status")) == [
+        ("ann@example.org", DeliveryStatus.DEFERRED),
+        ("bob@example.org", first_attempt),
+    ]
+
+
+@pytest.mark.django_db
+def test_send_mailing_now_starts_a_new_run_when_the_last_one_only_waits_on_retries(gql, owner):
+    # given: a run that sent to one, failed one and waits to retry one
+    run = make_run(
+        owner,
+        ["ann@example.org", "bob@example.org", "cat@example.org"],
+        [DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.DEFERRED],
+    )
+    run.attempts.filter(email="cat@example.org").update(server_response="451 4.7.1 Greylisted, try again later")
+
+    # when
+    with gql.login(owner):
+        result = gql.query(SEND_NOW, {"id": gid("Mailing", run.mailing_id)}).data["sendMailingNow"]
+
+    # then
+    new = MailingRun.objects.get(trigger=RunTrigger.MANUAL)
+    assert (result["__typename"], result["id"], result["status"]) == (
+        "MailingRun",
+        gid("MailingRun", new.pk),
+        "PENDING",
+    )
+    run.refresh_from_db()
+    assert (run.status, run.total_count, run.sent_count, run.failed_count, run.skipped_count) == (
+        RunStatus.FINISHED,
+        3,
+        1,
+        1,
+        1,
+    )
+    assert run.attempts.get(email="cat@example.org").server_response == (
+        "Not retried: “Send now” started a new run. The last reply was: 451 4.7.1 Greylisted, try again later"
+    )
+    assert sorted(new.attempts.values_list("email", "status")) == [
+        ("ann@example.org", DeliveryStatus.QUEUED),
+        ("bob@example.org", DeliveryStatus.QUEUED),
+        ("cat@example.org", DeliveryStatus.QUEUED),
+    ]
 
 
 @pytest.mark.django_db
