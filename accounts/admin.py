@@ -42,7 +42,7 @@ class UserAdmin(ManagersMayView, BaseUserAdmin):
     search_fields = ["email", "full_name"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Profile", {"fields": ["full_name"]}),
+        ("Profile", {"fields": ["full_name", "language", "time_zone"]}),
         ("Verification and blocking", {"fields": ["email_verified_at", "blocked_at", "blocked_reason"]}),
         ("Roles and permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
