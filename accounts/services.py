@@ -214,15 +214,23 @@ def _normalized_email(email: str) -> str:
     return email
 
 
+def _account_mail_request(*, request: HttpRequest, email: str, kind, **lookup) -> str:
+    """Mail `kind` to the account at `email` that matches `lookup`, if there is one. Counted and
+    answered alike whether there is or not, so that the answer tells nobody which accounts exist."""
+    email = _normalized_email(email)
+    _count_mail_request(email, request)
+    user = User.objects.filter(email=email, **lookup).first()
+    if user is not None:
+        mail.account_mail_enqueue(kind=kind, user=user)
+    return email
+
+
 @transaction.atomic
 def verification_resend(*, request: HttpRequest, email: str) -> str:
     """Send a new verification link to an unverified account; the same answer for any address."""
-    email = _normalized_email(email)
-    _count_mail_request(email, request)
-    user = User.objects.filter(email=email, email_verified_at__isnull=True).first()
-    if user is not None:
-        mail.account_mail_enqueue(kind=mail.AccountMail.VERIFY, user=user)
-    return email
+    return _account_mail_request(
+        request=request, email=email, kind=mail.AccountMail.VERIFY, email_verified_at__isnull=True
+    )
 
 
 @transaction.atomic
@@ -239,12 +247,7 @@ def user_verify_email(*, token: str, viewer=None) -> User:
 @transaction.atomic
 def password_reset_request(*, request: HttpRequest, email: str) -> str:
     """Send a password reset link to an active account; the same answer for any address."""
-    email = _normalized_email(email)
-    _count_mail_request(email, request)
-    user = User.objects.filter(email=email, is_active=True).first()
-    if user is not None:
-        mail.account_mail_enqueue(kind=mail.AccountMail.RESET_PASSWORD, user=user)
-    return email
+    return _account_mail_request(request=request, email=email, kind=mail.AccountMail.RESET_PASSWORD, is_active=True)
 
 
 def _validate_new_password(user: User, password: str, field: str) -> None:

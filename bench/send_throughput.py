@@ -1,7 +1,7 @@
 """How fast the engine sends, end to end, against a bare smtplib loop on the same sink.
 
     DATABASE_URL=postgres://... REDIS_URL=redis://... .venv/bin/python bench/send_throughput.py \
-        [RECIPIENTS] [--clusters N]
+        [RECIPIENTS] [--clusters N] [--port PORT]
 
 Needs PostgreSQL and Redis (the production setup) and Postfix's `smtp-sink` as the loopback SMTP
 server (`apt-get install -y postfix`; the postfix daemon itself is not needed). Runs on a
@@ -126,7 +126,7 @@ def group_peak_rss_mib(pgid: int) -> tuple[float, int]:
     return (max(peaks) if peaks else 0.0), len(peaks)
 
 
-def main(count: int, clusters: int) -> int:
+def main(count: int, clusters: int, port: int | None = None) -> int:
     if not Path(SMTP_SINK).exists():
         print("smtp-sink is missing: install Postfix's tools with `apt-get install -y postfix` (run as root).")
         return 2
@@ -137,7 +137,7 @@ def main(count: int, clusters: int) -> int:
         print("REDIS_URL must name a Redis database (the task broker of the production setup).")
         return 2
 
-    port = free_port()
+    port = port or free_port()
     var = BASE_DIR / "var"
     var.mkdir(exist_ok=True)
     counter = var / "bench-send-throughput-sink.out"
@@ -265,5 +265,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("recipients", nargs="?", type=int, default=10_000, help="recipients of the run (10,000)")
     parser.add_argument("--clusters", type=int, default=1, help="qcluster processes sharing the run (1)")
+    parser.add_argument("--port", type=int, help="the sink's loopback port (default: a free one)")
     arguments = parser.parse_args()
-    sys.exit(main(arguments.recipients, max(1, arguments.clusters)))
+    sys.exit(main(arguments.recipients, max(1, arguments.clusters), arguments.port))

@@ -5,7 +5,7 @@ due is `mailing.scheduling`.)
 """
 
 PERIODIC_TASKS = [
-    {"name": "mailing: run due mailings", "func": "mailing.tasks.run_due_mailings"},
+    {"name": "mailing: run due mailings", "func": "mailing.tasks.due_pass"},
     {"name": "mailing: sweep runs", "func": "mailing.tasks.sweep_runs"},
 ]
 

@@ -12,7 +12,7 @@ def enqueue_run(run_id: int, *, workers: int | None = None) -> None:
 
 
 def enqueue_due_pass() -> None:
-    async_task("mailing.tasks.run_due_mailings", task_name="mailing: due runs")
+    async_task("mailing.tasks.due_pass", task_name="mailing: due runs")
 
 
 def enqueue_run_once(run_id: int) -> None:

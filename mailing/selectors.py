@@ -229,22 +229,23 @@ MAILING_STATS = {f"stats_{name}": _mailing_count(*spec) for name, spec in _COUNT
 RUN_STATS = {f"stats_{name}": _run_count(*spec) for name, spec in _COUNTS.items()}
 
 
+def _stats(row: Mailing | MailingRun, annotations: dict) -> dict[str, int]:
+    """The counts `annotations` make, read off the row when its query annotated them, else queried."""
+    if all(hasattr(row, name) for name in annotations):
+        values = {name: getattr(row, name) for name in annotations}
+    else:
+        values = type(row).objects.filter(pk=row.pk).values(**annotations).get()
+    return {name.removeprefix("stats_"): value or 0 for name, value in values.items()}
+
+
 def mailing_stats(*, mailing: Mailing) -> dict[str, int]:
     """The counts of one mailing, when they were not annotated on it already."""
-    if all(hasattr(mailing, name) for name in MAILING_STATS):
-        values = {name: getattr(mailing, name) for name in MAILING_STATS}
-    else:
-        values = Mailing.objects.filter(pk=mailing.pk).values(**MAILING_STATS).get()
-    return {name.removeprefix("stats_"): value or 0 for name, value in values.items()}
+    return _stats(mailing, MAILING_STATS)
 
 
 def run_stats(*, run: MailingRun) -> dict[str, int]:
     """The counts of one run, when they were not annotated on it already."""
-    if all(hasattr(run, name) for name in RUN_STATS):
-        values = {name: getattr(run, name) for name in RUN_STATS}
-    else:
-        values = MailingRun.objects.filter(pk=run.pk).values(**RUN_STATS).get()
-    return {name.removeprefix("stats_"): value or 0 for name, value in values.items()}
+    return _stats(run, RUN_STATS)
 
 
 def run_open_list(*, viewer, first: int) -> QuerySet[MailingRun]:

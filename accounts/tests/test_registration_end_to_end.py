@@ -2,7 +2,6 @@
 with CSRF enforced, the verification e-mail delivered by a real SMTP server on loopback, and its
 link followed."""
 
-import json
 import re
 from urllib.parse import urlsplit
 
@@ -10,6 +9,7 @@ import pytest
 from django.test import Client as HttpClient
 
 from accounts.models import User
+from graphql_schema.tests.helpers import graphql_post
 
 PASSWORD = "a fine long passphrase"
 REGISTER = """
@@ -26,12 +26,7 @@ mutation($email: String!, $password: String!) {
 
 
 def post(browser: HttpClient, query: str, variables: dict):
-    response = browser.post(
-        "/graphql/",
-        json.dumps({"query": query, "variables": variables}),
-        content_type="application/json",
-        headers={"X-CSRFToken": browser.cookies["csrftoken"].value},
-    )
+    response = graphql_post(browser, query, variables, csrf=browser.cookies["csrftoken"].value)
     assert response.status_code == 200, response.content
     return response.json()["data"]
 

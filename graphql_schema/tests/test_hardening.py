@@ -1,7 +1,6 @@
 """The API's armour: introspection and GraphiQL toggles, masked errors, CSRF for cookie sessions,
 the CORS allow-list, oversized requests, and `check --deploy` with production settings."""
 
-import json
 import os
 import subprocess
 import sys
@@ -13,20 +12,12 @@ from django.db.utils import ProgrammingError
 from django.test import Client as HttpClient
 
 from accounts.models import User
+from graphql_schema.tests.helpers import graphql_post as post
 from mailing import selectors
 from mailing.models import Client
 
 ROOT = Path(__file__).resolve().parents[2]
 INTROSPECTION = "{ __schema { queryType { name } } }"
-
-
-def post(http: HttpClient, query: str, variables=None, **headers):
-    return http.post(
-        "/graphql/",
-        json.dumps({"query": query, "variables": variables or {}}),
-        content_type="application/json",
-        headers=headers,
-    )
 
 
 @pytest.mark.django_db

@@ -96,14 +96,14 @@ def test_send_mailing_when_the_server_is_down_pauses_and_says_so(owner, engine_s
 
 
 @pytest.mark.django_db
-def test_run_due_mailings_starts_due_runs_and_sends_them_here(owner, smtp_server):
+def test_send_due_starts_due_runs_and_sends_them_here(owner, smtp_server):
     # given
     now = timezone.now()
     MailingFactory(owner=owner, clients=[ClientFactory(owner=owner, email="ann@example.org")], start_at=now)
     MailingFactory(owner=owner, clients=[ClientFactory(owner=owner)], start_at=now + timedelta(hours=1))
 
     # when
-    out, _ = call("run_due_mailings")
+    out, _ = call("send_due")
 
     # then
     run = MailingRun.objects.get()
@@ -127,12 +127,12 @@ def test_the_schedules_exist_after_migrate_and_setup_schedules_is_idempotent():
 
     # then
     assert first.splitlines() == [
-        "mailing: run due mailings -> mailing.tasks.run_due_mailings every minute: created or repaired",
+        "mailing: run due mailings -> mailing.tasks.due_pass every minute: created or repaired",
         "mailing: sweep runs -> mailing.tasks.sweep_runs every minute: already in place",
     ]
     assert "created or repaired" not in second
     assert sorted(Schedule.objects.values_list("name", "func", "schedule_type", "minutes", "repeats")) == [
-        ("mailing: run due mailings", "mailing.tasks.run_due_mailings", "I", 1, -1),
+        ("mailing: run due mailings", "mailing.tasks.due_pass", "I", 1, -1),
         ("mailing: sweep runs", "mailing.tasks.sweep_runs", "I", 1, -1),
     ]
 

@@ -2,7 +2,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
@@ -11,13 +10,6 @@ from mailing.services import clients as client_services
 from mailing.services import mailings as mailing_services
 from mailing.stats import HomeStats, home_stats
 from mailing.tests.factories import ClientFactory, MailingFactory, MessageFactory
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

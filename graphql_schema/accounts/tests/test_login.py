@@ -1,10 +1,9 @@
-import json
-
 import pytest
 from django.test import Client as HttpClient
 
 from accounts.tests.factories import PASSWORD
 from graphql_schema.tests.helpers import gid
+from graphql_schema.tests.helpers import graphql_post as post
 
 LOGIN = """
 mutation($email: String!, $password: String!) {
@@ -56,16 +55,6 @@ def test_login_failure_does_not_reveal_whether_the_email_exists(gql, owner, emai
         ],
     }
     assert gql.query(ME).data["me"] is None
-
-
-def post(http, query, variables=None, csrf=None):
-    headers = {"X-CSRFToken": csrf} if csrf else {}
-    return http.post(
-        "/graphql/",
-        json.dumps({"query": query, "variables": variables or {}}),
-        content_type="application/json",
-        headers=headers,
-    )
 
 
 @pytest.mark.django_db

@@ -6,8 +6,9 @@ from mailing.delivery import lifecycle, runs, worker
 
 class Command(BaseCommand):
     help = (
-        "One pass of what the cluster's schedules do: start the runs that are due and pick up runs with "
-        "work left (retries, dead workers). For cron: sends in this process unless --enqueue is given."
+        "Send what is due, for cron instead of the cluster's schedules: one pass of what they do (start the "
+        "runs that are due, pick up runs with work left: retries, dead workers), sent in this process unless "
+        "--enqueue is given."
     )
 
     def add_arguments(self, parser):
