@@ -118,6 +118,10 @@ def run_take(*, run_id: int, now: datetime, config: Config, worker: str) -> Take
     return Taken.TAKEN
 
 
+# Who holds a run reserved for a task that waits in the queue.
+SWEEPER = "sweeper"
+
+
 def run_let_go(*, run_id: int, worker: str) -> None:
     """Give up the run's lease (its rows are done, or its mailing may not send now)."""
     MailingRun.objects.filter(pk=run_id, claimed_by=worker).update(lease_until=None)
@@ -130,7 +134,7 @@ def run_reserve(*, run_id: int, now: datetime, config: Config) -> bool:
         MailingRun.objects.filter(pk=run_id, mailing__in=Mailing.objects.filter(MAY_SEND))
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
         .filter(due_work(now))
-        .update(lease_until=now + config.lease, claimed_by="sweeper")
+        .update(lease_until=now + config.lease, claimed_by=SWEEPER)
     )
 
 

@@ -275,6 +275,8 @@ class Worker:
         # The run is handed back at once: after the restart the sweeper gives it to a worker
         # without waiting for the lease to run out.
         self.db(claims.run_let_go, run_id=self.run_id, worker=self.name)
+        # A task taken from the queue after the stop began ends here, and so must its reservation.
+        self.db(claims.run_let_go, run_id=self.run_id, worker=claims.SWEEPER)
         logger.info("Run %s: stopping (the process is asked to stop)", self.run_id)
         return Stopped.STOPPING
 
