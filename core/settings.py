@@ -293,6 +293,9 @@ MAILING_BREAKER_COOLDOWN_MAX = env_int("MAILING_BREAKER_COOLDOWN_MAX", 3600)
 MAILING_RUN_WORKERS = env_int("MAILING_RUN_WORKERS", Q_CLUSTER_WORKERS)
 MAILING_TASK_SECONDS = env_int("MAILING_TASK_SECONDS", Q_CLUSTER_TIMEOUT // 2)
 MAILING_SMTP_PIPELINING = env_bool("MAILING_SMTP_PIPELINING", True)
+# The replies of a batch are written every MAILING_SETTLE_EVERY messages: a worker killed outright
+# (SIGKILL, a lost machine) sends at most that many of them again.
+MAILING_SETTLE_EVERY = env_int("MAILING_SETTLE_EVERY", 20)
 
 # CORS: an explicit allow-list of origins; credentials so a browser app can use the session.
 # An origin allowed to call the API with the session is also trusted for CSRF (Django checks

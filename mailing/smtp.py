@@ -315,6 +315,9 @@ class Session:
             result = self._transaction(sender, recipient, data)
         except (OSError, smtplib.SMTPException, ValueError, UnicodeError) as error:
             result = Result(Outcome.DEFERRED, None, _describe(error, self.config.timeout), connection_lost=True)
+        except Exception as error:
+            # A bug or a message nobody foresaw: this one message fails; the session is not trusted.
+            result = unexpected(error)
         if result.connection_lost:
             self._lose()
         return result
@@ -340,7 +343,11 @@ class Session:
         in_flight = -1
         try:
             for index, (recipient, data) in enumerate(messages):
-                envelope = self._envelope(sender, recipient)
+                try:
+                    envelope = self._envelope(sender, recipient)
+                except Exception as error:
+                    # Nothing of this message was written: it fails alone, the session goes on.
+                    envelope = unexpected(error, connection_lost=False)
                 if isinstance(envelope, Result):
                     yield index, envelope
                     continue
@@ -374,6 +381,11 @@ class Session:
                 yield in_flight, result
                 if result.connection_lost:
                     self._lose()
+        except GeneratorExit:
+            # The caller abandons the window (an orderly stop): the message whose DATA was
+            # accepted never gets its final dot, so the server drops it; the session is unusable.
+            self._lose()
+            raise
         except (OSError, smtplib.SMTPException, ValueError, UnicodeError) as error:
             self._lose()
             if in_flight >= 0:
@@ -381,6 +393,12 @@ class Session:
                     in_flight,
                     Result(Outcome.DEFERRED, None, _describe(error, self.config.timeout), connection_lost=True),
                 )
+        except Exception as error:
+            # Unforeseen: the message in flight fails (it may have been taken, so it is not tried
+            # again), and the rest go out on a new session.
+            self._lose()
+            if in_flight >= 0:
+                yield in_flight, unexpected(error)
 
     def _lose(self) -> None:
         # No QUIT: a server that stopped answering would make us wait out the timeout again.
@@ -456,6 +474,13 @@ class Session:
     def close(self) -> None:
         self.alive = False
         _close_quietly(self._smtp, quit=True)
+
+
+def unexpected(error: BaseException, *, connection_lost: bool = True) -> Result:
+    """An error nobody foresaw, as the one message's refusal: it fails, with the error in its reply."""
+    return Result(
+        Outcome.FAILED, None, f"Not sent: unexpected error ({type(error).__name__}: {error})"[:2000], connection_lost
+    )
 
 
 UNUSABLE_ADDRESS = Result(Outcome.FAILED, None, "Not sent: the address cannot be used in SMTP.")

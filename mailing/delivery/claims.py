@@ -4,21 +4,67 @@ A run is held (leased) by the worker sending it, or reserved for a task waiting 
 and only while its mailing may send. Its rows are claimed in batches: marked SENDING with a
 lease and a token before any SMTP transaction, settled by that token after it. A row whose lease
 ran out (its worker died) may be claimed again, and is then the new claim's to settle.
+
+A worker rides out a database that went away (a restart, a failover): `patiently` reconnects
+with backoff and tries the statement again, so that replies in hand are written, not lost.
 """
 
+import contextlib
+import logging
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 
 from mailing import states
 from mailing.delivery.config import Config
 from mailing.models import DeliveryAttempt, DeliveryStatus, Mailing, MailingRun, RunStatus
 from mailing.states import Settlement
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# --- Riding out a database outage -------------------------------------------------------------
+
+# What a lost connection raises: the server restarted (OperationalError), or the connection
+# Django holds is already closed (InterfaceError).
+DATABASE_AWAY = (OperationalError, InterfaceError)
+BACKOFF_FIRST, BACKOFF_MAX = 0.1, 2.0
+
+
+def patiently(
+    operation: Callable[[], T],
+    *,
+    patience: float,
+    sleep: Callable[[float], None] = time.sleep,
+    what: str = "the database",
+) -> T:
+    """`operation()`, tried again on a new connection, with backoff, while the database is away,
+    for up to `patience` seconds; then its error is raised.
+
+    Only outside a transaction: inside one, the work before the error is lost with the
+    connection, and trying the last statement alone would be wrong.
+    """
+    deadline = time.monotonic() + patience
+    delay = BACKOFF_FIRST
+    while True:
+        try:
+            return operation()
+        except DATABASE_AWAY as error:
+            if connection.in_atomic_block or time.monotonic() + delay > deadline:
+                raise
+            logger.warning("%s failed, the database is away (%s); trying again in %.1f s", what, error, delay)
+            with contextlib.suppress(*DATABASE_AWAY):
+                connection.close()
+            sleep(delay)
+            delay = min(delay * 2, BACKOFF_MAX)
+
 
 # --- Who may send -----------------------------------------------------------------------------
 
@@ -67,7 +113,13 @@ def run_take(*, run_id: int, now: datetime, config: Config, worker: str) -> Take
             # failure pauses the run again at once.
             started = {"started_at": now} if run.started_at is None else {}
             states.move_runs(held, RunStatus.RUNNING, paused_until=None, **started, **lease)
+            if run.status == RunStatus.PAUSED:
+                rows_waiting_cleared(run_id=run_id)
     return Taken.TAKEN
+
+
+# Who holds a run reserved for a task that waits in the queue.
+SWEEPER = "sweeper"
 
 
 def run_let_go(*, run_id: int, worker: str) -> None:
@@ -82,8 +134,31 @@ def run_reserve(*, run_id: int, now: datetime, config: Config) -> bool:
         MailingRun.objects.filter(pk=run_id, mailing__in=Mailing.objects.filter(MAY_SEND))
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
         .filter(due_work(now))
-        .update(lease_until=now + config.lease, claimed_by="sweeper")
+        .update(lease_until=now + config.lease, claimed_by=SWEEPER)
     )
+
+
+# --- Why rows wait ----------------------------------------------------------------------------
+
+WAITING_PREFIX = "Waiting: the run is paused: "
+
+
+def rows_waiting(*, run_id: int, reason: str, now: datetime) -> int:
+    """While the run is paused, its rows that were never tried say why, in their reply (the log,
+    the API and the CSV export show it): the run's connection-level error."""
+    text = (WAITING_PREFIX + reason)[:2000]
+    return (
+        DeliveryAttempt.objects.filter(run_id=run_id, status=DeliveryStatus.QUEUED, attempts=0)
+        .exclude(server_response=text)
+        .update(server_response=text, updated_at=now)
+    )
+
+
+def rows_waiting_cleared(*, run_id: int) -> int:
+    """The run goes on: its untried rows wait for nothing but their turn."""
+    return DeliveryAttempt.objects.filter(
+        run_id=run_id, status=DeliveryStatus.QUEUED, attempts=0, server_response__startswith=WAITING_PREFIX
+    ).update(server_response="")
 
 
 # --- Claiming rows ----------------------------------------------------------------------------

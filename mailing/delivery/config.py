@@ -27,6 +27,8 @@ class Config:
     breaker_cooldown: float
     breaker_cooldown_max: float
     task_seconds: float
+    settle_every: int
+    db_patience: float
 
     @classmethod
     def from_settings(cls) -> "Config":
@@ -44,6 +46,12 @@ class Config:
             breaker_cooldown=settings.MAILING_BREAKER_COOLDOWN,
             breaker_cooldown_max=settings.MAILING_BREAKER_COOLDOWN_MAX,
             task_seconds=settings.MAILING_TASK_SECONDS,
+            # Replies are written every this many messages: a worker killed outright repeats at
+            # most these (a live one keeps them through a database outage, see `db_patience`).
+            settle_every=max(1, settings.MAILING_SETTLE_EVERY),
+            # How long a worker keeps trying to reach a database that went away before it gives
+            # up: as long as its lease, during which nobody else takes its rows.
+            db_patience=max(settings.MAILING_LEASE_SECONDS, 6 * timeout),
         )
 
     def retry_delay(self, attempts: int, rng: random.Random = random) -> timedelta:

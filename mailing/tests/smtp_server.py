@@ -22,7 +22,9 @@ import email.policy
 import re
 import socket
 import ssl
+import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiosmtpd.controller import Controller
@@ -87,6 +89,9 @@ class Behaviour:
     drop_in_data: bool = False  # read one line of the data, then close the connection
     drop_in_data_for: set[str] = field(default_factory=set)  # the same, for these recipients only
     pipelining: bool = False  # advertise PIPELINING (RFC 2920)
+    # Called with each message before it is accepted (in the server's thread), e.g. to break the
+    # database while the client waits for the reply.
+    on_message: "Callable[[Received], None] | None" = None
 
 
 @dataclass(frozen=True)
@@ -246,6 +251,12 @@ class SmtpServer:
             queue_id,
             tuple(envelope.mail_options),
         )
+        if self.behaviour.on_message is not None:
+            # In a thread of its own (the server's is an event loop, where Django refuses to
+            # query), and waited for: the client has no reply until the hook is done.
+            hook = threading.Thread(target=self.behaviour.on_message, args=(received,))
+            hook.start()
+            hook.join()
         self.messages.append(received)
         self.defects += [f"{queue_id}: {defect}" for defect in defects_of(received.data, smtputf8=received.smtputf8)]
         return f"250 2.0.0 Ok: queued as {queue_id}"

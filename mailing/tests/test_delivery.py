@@ -303,16 +303,18 @@ def test_an_outage_pauses_the_run_fails_nothing_and_the_run_resumes_by_itself(
     # when
     result = process(run, clock)
 
-    # then: three failures in a row open the breaker; no row was tried, none failed
+    # then: three failures in a row open the breaker; no row was tried, none failed, and each
+    # says why it waits
     run.refresh_from_db()
     assert (result.connection_failures, result.stopped) == (3, "paused")
+    assert result.paused_until == clock.now + timedelta(seconds=60)
     assert (run.status, run.paused_until, run.consecutive_failures, run.last_error) == (
         RunStatus.PAUSED,
         clock.now + timedelta(seconds=60),
         3,
         error,
     )
-    assert set(rows(run).values()) == {(DeliveryStatus.QUEUED, 0, None, "")}
+    assert set(rows(run).values()) == {(DeliveryStatus.QUEUED, 0, None, f"Waiting: the run is paused: {error}")}
 
     # when: the pause is not over yet, then it is but the server is still away
     clock.advance(seconds=30)

@@ -41,6 +41,8 @@ class ChildSpec:
     argv: tuple[str, ...]
     # What the kernel sends the child if the supervisor dies without stopping it.
     death_signal: signal.Signals = signal.SIGKILL
+    # Whether SIGINT goes to the child's whole process group on a stop, not only to the child.
+    stop_group: bool = False
 
 
 def child_specs(*, host: str, port: int, web_workers: int, web_threads: int) -> list[ChildSpec]:
@@ -65,8 +67,10 @@ def child_specs(*, host: str, port: int, web_workers: int, web_threads: int) -> 
             ),
         ),
         # SIGKILL would end only qcluster's main process and orphan its sentinel and workers,
-        # which never look at their parent; SIGINT makes it stop them.
-        ChildSpec(name="tasks", argv=(*manage_py, "qcluster"), death_signal=signal.SIGINT),
+        # which never look at their parent; SIGINT makes it stop them. On a stop, the workers get
+        # SIGINT too: django-q would let each finish its task (minutes of a run), and the engine
+        # instead settles what it sent and stops (mailing/delivery/stopping.py).
+        ChildSpec(name="tasks", argv=(*manage_py, "qcluster"), death_signal=signal.SIGINT, stop_group=True),
     ]
     if not os.environ.get("EMAIL_HOST"):
         # No mail server configured: a development catcher on loopback (EMAIL_PORT) keeps every
@@ -134,6 +138,7 @@ class Command(BaseCommand):
             web_workers=env_int("WEB_WORKERS", 2),
             web_threads=env_int("WEB_THREADS", 4),
         )
+        self.specs = {spec.name: spec for spec in specs}
         stop_timeout = env_int("SERVE_STOP_TIMEOUT", 15)
         received: list[int] = []
 
@@ -182,10 +187,13 @@ class Command(BaseCommand):
         """SIGINT every child, SIGKILL what is left at the deadline (or at a second stop signal),
         and kill every child's process group. Returns the names of the children that were killed."""
         already_received = len(received)
-        for process in children.values():
+        for name, process in children.items():
             if exit_status(process) is None:
-                # Not Popen.send_signal: it would reap an exited child (see exit_status).
-                os.kill(process.pid, signal.SIGINT)
+                # Not Popen.send_signal: it would reap an exited child (see exit_status). The
+                # child leads its own group (start_new_session), whose id is its pid.
+                signal_child = os.killpg if self.specs[name].stop_group else os.kill
+                with contextlib.suppress(ProcessLookupError):
+                    signal_child(process.pid, signal.SIGINT)
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and len(received) <= already_received:
