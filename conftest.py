@@ -1,5 +1,6 @@
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.db import BaseDatabaseCache as DatabaseCache
 from strawberry_django.test.client import TestClient
 
 from accounts.tests.factories import UserFactory
@@ -9,9 +10,21 @@ from accounts.tests.factories import UserFactory
 pytest_plugins = ["core.tests.browser", "accounts.tests.smtp"]
 
 
+def _uses_db(request) -> bool:
+    return request.node.get_closest_marker("django_db") is not None or bool(
+        {"db", "transactional_db"} & set(request.fixturenames)
+    )
+
+
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    # Throttle counters (and any cached figure) must not leak from one test into the next.
+def _empty_cache(request):
+    # Throttle counters (and any cached figure) must not leak from one test into the next. The
+    # database cache is only there for a test that has the database.
+    if isinstance(caches["default"], DatabaseCache):
+        if not _uses_db(request):
+            yield
+            return
+        request.getfixturevalue("_django_db_helper")
     cache.clear()
     yield
     cache.clear()
@@ -42,10 +55,7 @@ def _media_root(settings, tmp_path_factory):
 def _closed_runs_keep_their_counts(request):
     """After every test that used the database: each closed run's counts, taken as it closed, are
     still its rows' counts (a mailing's stats add them up instead of counting the rows)."""
-    uses_db = request.node.get_closest_marker("django_db") is not None or {"db", "transactional_db"} & set(
-        request.fixturenames
-    )
-    if not uses_db:
+    if not _uses_db(request):
         yield
         return
     # Set up before this fixture, so that the test's rows are still there when it checks them.

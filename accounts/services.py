@@ -278,12 +278,12 @@ def password_reset(*, token: str, new_password: str, viewer=None) -> User:
     return user
 
 
-@transaction.atomic
 def password_change(*, request: HttpRequest, user: User, old_password: str, new_password: str) -> User:
     """Change the password; this session stays, the user's other sessions end."""
     ip = throttles.client_ip(request)
     # A wrong old password counts as a failed login: a stolen session must not be a way to
-    # guess the password without limit.
+    # guess the password without limit. Counted outside a transaction: the database cache's
+    # count would be rolled back with the refusal.
     throttles.check(_login_checks(user.email, ip))
     if not user.check_password(old_password):
         _count_login_failure(user.email, ip)
@@ -294,11 +294,12 @@ def password_change(*, request: HttpRequest, user: User, old_password: str, new_
                 )
             }
         )
-    _validate_new_password(user, new_password, "new_password")
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
-    update_session_auth_hash(request, user)
-    tokens.token_void(user=user, purpose=TokenPurpose.RESET_PASSWORD)
+    with transaction.atomic():
+        _validate_new_password(user, new_password, "new_password")
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        update_session_auth_hash(request, user)
+        tokens.token_void(user=user, purpose=TokenPurpose.RESET_PASSWORD)
     return user
 
 

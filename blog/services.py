@@ -95,7 +95,10 @@ def post_register_view(*, post: Post) -> Post:
     return post
 
 
-def post_read(*, viewer, pk) -> Post | None:
-    """A published post by id, counting the reading; None when there is no such published post."""
+def post_read(*, viewer, pk, count_view: bool = True) -> Post | None:
+    """A published post by id, counting the reading (unless `count_view` is off); None when there
+    is no such published post."""
     post = selectors.post_get(viewer=viewer, pk=pk)
-    return post_register_view(post=post) if post is not None else None
+    if post is None or not count_view:
+        return post
+    return post_register_view(post=post)

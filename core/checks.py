@@ -1,6 +1,9 @@
 """Deployment checks of our own, run by `manage.py check --deploy` next to Django's."""
 
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.checks import Tags, Warning, register
 
 
@@ -32,3 +35,19 @@ def check_api_exposure(app_configs, **kwargs):
             )
         )
     return warnings
+
+
+@register(Tags.security, deploy=True)
+def check_shared_cache(app_configs, **kwargs):
+    # Throttles count in the default cache: in process memory, each web worker would count its
+    # own share, and the limits would hold only that many times over.
+    if isinstance(caches["default"], (LocMemCache, DummyCache)):
+        return [
+            Warning(
+                "The default cache is not shared by the processes: login and e-mail throttles "
+                "count per process, and each process computes its own home figures.",
+                hint="Set REDIS_URL, or keep the database cache (core.cache.DatabaseCache) of core/settings.py.",
+                id="core.W004",
+            )
+        ]
+    return []

@@ -134,25 +134,34 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Redis, when given, is both the task broker and the cache.
+# Redis, when given, is both the task broker and the cache. Without it the cache is a table in the
+# database (core.cache.DatabaseCache, created by core's migration), so that every process (the web
+# workers, the cluster) counts the same throttles and reads the same home figures.
 REDIS_URL = env_str("REDIS_URL")
 CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "mailing")
+CACHE_TABLE = "cache_entries"
+DATABASE_CACHE = {
+    "BACKEND": "core.cache.DatabaseCache",
+    "LOCATION": CACHE_TABLE,
+    "KEY_PREFIX": CACHE_KEY_PREFIX,
+    # Throttle windows and the home figures: a few rows per address or client IP.
+    "OPTIONS": {"MAX_ENTRIES": 20_000},
+}
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
+            # A Redis that is down or unreachable is found out in seconds, not at the TCP timeout:
+            # the cache is an optimisation, and its callers go on without it (see core.cache).
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
 else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "mailing",
-            "KEY_PREFIX": CACHE_KEY_PREFIX,
-        }
-    }
+    CACHES = {"default": dict(DATABASE_CACHE)}
+# The throttles' fallback while Redis cannot be reached: they keep counting, in the database.
+CACHES["database"] = dict(DATABASE_CACHE)
 
 # django-q2 reads this at import time. `retry` must exceed `timeout`, and `catch_up` is off so
 # that downtime does not replay every missed schedule slot.
@@ -212,7 +221,7 @@ EMAIL_VERIFICATION_TIMEOUT = env_int("EMAIL_VERIFICATION_TIMEOUT", 3 * 24 * 3600
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
 MAIL_TASKS_SYNC = env_bool("MAIL_TASKS_SYNC", False)
 
-# Throttles, counted in the cache (Redis when configured, so every process shares them):
+# Throttles, counted in the cache that every process shares (Redis, else the database):
 # failed logins per e-mail address and per client IP in a window of seconds, and account
 # e-mails (registration, new verification link, password reset) per address and per IP.
 # The web app: its pages ask for a session at the login page, and land on the dashboard after it.

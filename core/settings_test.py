@@ -12,15 +12,16 @@ from core.settings import CACHES
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
-# A shared Redis must not mix test keys with a running service's.
-CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"
+# A shared Redis must not mix test keys with a running service's; a process that a test starts
+# (a cluster, a second web process) inherits the prefix and so shares the test's cache.
+os.environ.setdefault("TEST_CACHE_KEY_PREFIX", f"test-{os.getpid()}")
+for _cache in CACHES.values():
+    _cache["KEY_PREFIX"] = os.environ["TEST_CACHE_KEY_PREFIX"]
 GRAPHIQL = True
 # Static files are not under test; WhiteNoise would only warn that STATIC_ROOT is not collected.
 MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
 # Account e-mails: run the django-q task in the process, at commit, into the locmem outbox.
 MAIL_TASKS_SYNC = True
-if "monitoring" in CACHES:
-    CACHES["monitoring"]["KEY_PREFIX"] = f"test-{os.getpid()}"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not shared memory: with WAL and a busy timeout, concurrent writers queue as they do
     # in production (shared memory fails them with "table is locked"), and a cluster started by a

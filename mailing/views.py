@@ -15,17 +15,23 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from mailing import selectors
 from mailing.models import MESSAGE_BODY_MAX_LENGTH
 from mailing.rendering import personalise
-from mailing.services.unsubscribe import client_unsubscribe_by_token
+from mailing.services.unsubscribe import client_unsubscribe_by_token, unsubscribe_client_get
 
 
-# RFC 8058: the mail client POSTs "List-Unsubscribe=One-Click" to this URL, with no cookie or
-# CSRF token; the signed token in the URL is the proof. A person's click is a GET, and the issue
-# wants it to unsubscribe as well. Both are idempotent.
+# A GET only shows the page with its one button: mail security scanners (Safe Links and the like)
+# fetch every link of a message, and must not unsubscribe its reader. The button's POST and the
+# RFC 8058 one-click POST ("List-Unsubscribe=One-Click", sent by the mail client with no cookie or
+# CSRF token) unsubscribe, idempotently; the signed token in the URL is the proof, so no CSRF
+# token is asked for. The page is in the reader's language (Accept-Language).
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request, token: str):
-    client = client_unsubscribe_by_token(token=token)
-    return render(request, "mailing/unsubscribe.html", {"client": client}, status=200 if client else 404)
+    if request.method == "POST":
+        client = client_unsubscribe_by_token(token=token)
+    else:
+        client = unsubscribe_client_get(token=token)
+    context = {"client": client, "unsubscribed": client is not None and client.unsubscribed_at is not None}
+    return render(request, "mailing/unsubscribe.html", context, status=200 if client else 404)
 
 
 class _Echo:

@@ -16,9 +16,15 @@ class BlogQuery:
         description="Published posts, newest first. Listing does not count views."
     )
 
-    @strawberry_django.field(description="A published post; reading it counts one view. Null when there is none.")
+    @strawberry_django.field(
+        description=(
+            "A published post; reading it in a POST request counts one view (a GET query, which any "
+            "page on the web can make with the reader's cookie, counts none). Null when there is none."
+        )
+    )
     def post(self, info: Info, id: relay.GlobalID) -> PostType | None:
-        return services.post_read(viewer=viewer(info), pk=node_pk(id, PostType))
+        counted = info.context.request.method == "POST"
+        return services.post_read(viewer=viewer(info), pk=node_pk(id, PostType), count_view=counted)
 
     @strawberry_django.field(
         description=(

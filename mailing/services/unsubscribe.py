@@ -5,6 +5,12 @@ from mailing.models import Client
 from mailing.rendering import client_id_from_token
 
 
+def unsubscribe_client_get(*, token: str) -> Client | None:
+    """The client of a signed unsubscribe token, changing nothing; None when it is not valid."""
+    client_id = client_id_from_token(token)
+    return Client.objects.filter(pk=client_id).first() if client_id else None
+
+
 @transaction.atomic
 def client_unsubscribe_by_token(*, token: str) -> Client | None:
     """Mark the client of a signed unsubscribe token; None when the token is not valid.

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,21 +12,64 @@ from mailing.tests.factories import ClientFactory, MailingFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("method", ["get", "post"])
-def test_the_unsubscribe_link_marks_the_client_once(client, owner, method):
+def test_a_get_of_the_link_shows_the_button_and_unsubscribes_no_one(client, owner):
+    # given: a mail security scanner fetches every link of a message
+    ann = ClientFactory(owner=owner, email="ann@example.org")
+    url = f"/unsubscribe/{unsubscribe_token(ann.pk)}/"
+
+    # when
+    first = client.get(url)
+    again = client.head(url)
+
+    # then
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert Client.objects.get(pk=ann.pk).unsubscribed_at is None
+    page = first.content.decode()
+    assert "Unsubscribe from these mailings?" in page
+    assert "<strong>ann@example.org</strong> will get no more mailings from this sender." in page
+    assert re.findall(r"<form[^>]*>|<button[^>]*>[^<]*</button>", page) == [
+        '<form method="post">',
+        '<button class="btn btn-primary" type="submit">Unsubscribe</button>',
+    ]
+
+
+def test_the_page_is_in_the_readers_language(client, owner):
     # given
     ann = ClientFactory(owner=owner, email="ann@example.org")
     url = f"/unsubscribe/{unsubscribe_token(ann.pk)}/"
 
     # when
-    first = getattr(client, method)(url, {"List-Unsubscribe": "One-Click"} if method == "post" else None)
-    marked_at = Client.objects.get(pk=ann.pk).unsubscribed_at
-    again = getattr(client, method)(url)
+    russian = client.get(url, HTTP_ACCEPT_LANGUAGE="ru-RU,ru;q=0.9,en;q=0.5").content.decode()
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9").content.decode()
+    done = client.post(url, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
 
     # then
-    assert (first.status_code, again.status_code) == (200, 200)
+    assert '<html lang="ru">' in russian
+    assert "Отписаться от этих рассылок?" in russian
+    assert ">Отписаться</button>" in russian
+    assert '<html lang="en">' in english
+    assert ">Unsubscribe</button>" in english
+    assert "Вы отписались" in done
+
+
+@pytest.mark.parametrize("body", [{"List-Unsubscribe": "One-Click"}, {}])
+def test_the_one_click_post_or_the_pages_button_marks_the_client_once(client, owner, body):
+    # given
+    ann = ClientFactory(owner=owner, email="ann@example.org")
+    url = f"/unsubscribe/{unsubscribe_token(ann.pk)}/"
+
+    # when
+    first = client.post(url, body)
+    marked_at = Client.objects.get(pk=ann.pk).unsubscribed_at
+    again = client.post(url, body)
+    page_after = client.get(url)
+
+    # then
+    assert (first.status_code, again.status_code, page_after.status_code) == (200, 200, 200)
     assert b"You are unsubscribed" in first.content
-    assert b"ann@example.org" in first.content
+    assert b"<strong>ann@example.org</strong> will get no more mailings" in first.content
+    assert b"You are unsubscribed" in page_after.content
+    assert b"<button" not in page_after.content
     assert marked_at is not None
     assert Client.objects.get(pk=ann.pk).unsubscribed_at == marked_at
 
@@ -52,11 +96,13 @@ def test_a_bad_token_changes_nothing(client, owner, token):
     forged = f"{ann.pk}:forged" if token == "1:forged" else token
 
     # when
-    response = client.get(f"/unsubscribe/{forged}/")
+    shown = client.get(f"/unsubscribe/{forged}/")
+    posted = client.post(f"/unsubscribe/{forged}/", {"List-Unsubscribe": "One-Click"})
 
     # then
-    assert response.status_code == 404
-    assert b"This link is not valid" in response.content
+    assert (shown.status_code, posted.status_code) == (404, 404)
+    assert b"This link is not valid" in shown.content
+    assert b"This link is not valid" in posted.content
     assert Client.objects.get(pk=ann.pk).unsubscribed_at is None
 
 

@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 
 import pytest
@@ -88,6 +89,21 @@ def test_reading_a_post_counts_one_view_each_time(gql):
     assert first == {"title": "Read me", "body": "Body", "viewCount": 8}
     assert second["viewCount"] == 9
     assert Post.objects.get(pk=post.pk).view_count == 9
+
+
+@pytest.mark.django_db
+def test_a_get_query_of_a_post_counts_no_view(client):
+    # given: any page on the web can make the reader's browser send this GET, with their cookie
+    post = PostFactory(title="Read me", view_count=7)
+    variables = json.dumps({"id": gid("Post", post.pk)})
+
+    # when
+    response = client.get("/graphql/", {"query": POST, "variables": variables}, HTTP_ACCEPT="application/json")
+
+    # then
+    assert response.status_code == 200
+    assert response.json() == {"data": {"post": {"title": "Read me", "body": post.body, "viewCount": 7}}}
+    assert Post.objects.get(pk=post.pk).view_count == 7
 
 
 @pytest.mark.django_db
