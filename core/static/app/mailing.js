@@ -103,7 +103,7 @@ Alpine.data("mailingPage", () => ({
     return Object.keys(DELIVERY_STATUS).map((value) => ({ value, label: label(DELIVERY_STATUS, value) }));
   },
   get logSummary() {
-    return this.logLoaded ? interpolate(gettext("%s rows"), [formatNumber(this.logTotal)]) : "";
+    return this.logLoaded ? interpolate(ngettext("%s row", "%s rows", this.logTotal), [formatNumber(this.logTotal)]) : "";
   },
 
   async load() {

@@ -57,7 +57,7 @@ Alpine.data("managePage", () => ({
   },
 
   get mailingSummary() {
-    return this.loaded ? interpolate(gettext("%s mailings"), [formatNumber(this.mailingTotal)]) : "";
+    return this.loaded ? interpolate(ngettext("%s mailing", "%s mailings", this.mailingTotal), [formatNumber(this.mailingTotal)]) : "";
   },
   get blockTitle() {
     return this.blocking ? interpolate(gettext("Block %s"), [this.blocking.email]) : "";
