@@ -24,6 +24,7 @@ from mailing import queue, states
 from mailing.delivery import claims, lifecycle
 from mailing.delivery.claims import Claim, ClaimedRow, Taken, Verdict
 from mailing.delivery.config import Clock, Config, Enqueue
+from mailing.identities import dkim
 from mailing.models import DeliveryStatus, MailingRun, RunStatus
 from mailing.rendering import PreparedMessage
 from mailing.smtp import ConnectError, Outcome, Result, ServerConfig, Session
@@ -181,7 +182,7 @@ class Worker:
         self.session: Session | None = None
 
     def run(self) -> Stopped:
-        run = MailingRun.objects.select_related("mailing__message").filter(pk=self.run_id).first()
+        run = MailingRun.objects.select_related("mailing__message__sender").filter(pk=self.run_id).first()
         if run is None or run.status not in states.OPEN_RUN:
             return Stopped.CLOSED
         self.mailing_id = run.mailing_id
@@ -261,6 +262,7 @@ class Worker:
                     email=row.email, name=row.full_name, client_id=row.client_id, message_id=message_id, now=now
                 )
                 to_send.append(_Outgoing(row, message_id, data))
+        dkim.record_signing(ids=[item.row.pk for item in to_send], domain=self.prepared.dkim_domain)
         renew_at = now + self.config.lease / 3
         while to_send:
             if not self._connect():
@@ -320,11 +322,4 @@ def _skipped(row: ClaimedRow, reason: str) -> Settlement:
 
 
 def _prepare(run: MailingRun) -> PreparedMessage:
-    message = run.mailing.message
-    return PreparedMessage(
-        subject=message.subject,
-        body=message.body,
-        html_body=message.html_body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        site_url=settings.SITE_URL,
-    )
+    return PreparedMessage.for_message(run.mailing.message, site_url=settings.SITE_URL)
