@@ -170,6 +170,12 @@ class User(AbstractUser):
 class TokenPurpose(models.TextChoices):
     VERIFY_EMAIL = "verify_email", "Verify the e-mail address"
     RESET_PASSWORD = "reset_password", "Reset the password"
+    VERIFY_SENDER = "verify_sender", "Verify a sender identity's address"
+
+
+# Purposes whose link goes to another address than the account's (a sender identity's): the
+# token names that address, and stays good while the account's own address changes.
+OTHER_ADDRESS_PURPOSES = (TokenPurpose.VERIFY_SENDER,)
 
 
 class AccountToken(models.Model):

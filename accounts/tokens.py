@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import AccountToken, TokenPurpose, User
+from accounts.models import OTHER_ADDRESS_PURPOSES, AccountToken, TokenPurpose, User
 
 SEPARATOR = "."
 # Long enough for any token we make; a longer value is refused before any work.
@@ -30,7 +30,7 @@ def _signer(purpose: str) -> signing.TimestampSigner:
 
 
 def _max_age(purpose: str) -> int:
-    if purpose == TokenPurpose.VERIFY_EMAIL:
+    if purpose in (TokenPurpose.VERIFY_EMAIL, TokenPurpose.VERIFY_SENDER):
         return settings.EMAIL_VERIFICATION_TIMEOUT
     return settings.PASSWORD_RESET_TIMEOUT
 
@@ -50,15 +50,18 @@ def invalid_token() -> ValidationError:
 
 
 @transaction.atomic
-def token_issue(*, user: User, purpose: str) -> str:
-    """Make a token for `user`; return it (the only copy: it goes into an e-mail)."""
+def token_issue(*, user: User, purpose: str, email: str | None = None) -> str:
+    """Make a token for `user`; return it (the only copy: it goes into an e-mail).
+
+    `email` is where the link goes when that is not the account's address (OTHER_ADDRESS_PURPOSES).
+    """
     # Spent and expired tokens of this user and purpose are of no further use.
     horizon = timezone.now() - timedelta(seconds=_max_age(purpose))
     AccountToken.objects.filter(user=user, purpose=purpose).exclude(
         used_at__isnull=True, created_at__gt=horizon
     ).delete()
     key = secrets.token_urlsafe(32)
-    AccountToken.objects.create(user=user, purpose=purpose, key_hash=_hash(key), email=user.email)
+    AccountToken.objects.create(user=user, purpose=purpose, key_hash=_hash(key), email=email or user.email)
     return _signer(purpose).sign(key)
 
 
@@ -89,7 +92,7 @@ def token_find(*, token: str, purpose: str, viewer=None) -> AccountToken:
         )
     if row.used_at is not None:
         raise token_error(_("This link has already been used."), "used_token")
-    if row.email != row.user.email:
+    if row.purpose not in OTHER_ADDRESS_PURPOSES and row.email != row.user.email:
         raise token_error(_("This link was sent to an address that is no longer the account's."), "invalid_token")
     return row
 
@@ -103,8 +106,13 @@ def token_use(*, row: AccountToken) -> None:
     spent = AccountToken.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=now)
     if spent != 1:
         raise token_error(_("This link has already been used."), "used_token")
-    token_void(user=row.user, purpose=row.purpose, now=now)
+    # A link for another address (one sender identity) voids only that address's older links.
+    email = row.email if row.purpose in OTHER_ADDRESS_PURPOSES else None
+    token_void(user=row.user, purpose=row.purpose, now=now, email=email)
 
 
-def token_void(*, user: User, purpose: str, now=None) -> None:
-    AccountToken.objects.filter(user=user, purpose=purpose, used_at__isnull=True).update(used_at=now or timezone.now())
+def token_void(*, user: User, purpose: str, now=None, email: str | None = None) -> None:
+    live = AccountToken.objects.filter(user=user, purpose=purpose, used_at__isnull=True)
+    if email is not None:
+        live = live.filter(email=email)
+    live.update(used_at=now or timezone.now())

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "mailing",
+    "mailing.identities",
     "blog",
 ]
 

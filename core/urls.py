@@ -6,6 +6,7 @@ from django.views.i18n import JavaScriptCatalog
 from accounts.views import set_language
 from core import views
 from graphql_schema.views import graphql_view
+from mailing.identities.views import verify_sender
 from mailing.views import unsubscribe
 
 urlpatterns = [
@@ -18,5 +19,6 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("graphql/", graphql_view(), name="graphql"),
     path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
+    path("senders/verify/<str:token>/", verify_sender, name="verify-sender"),
     re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", views.media, name="media"),
 ]

@@ -31,7 +31,8 @@ TYPES = {
     "OperationMessage.field": "The input field (API name) at fault; null when the reason concerns no one field.",
     "OperationMessage.code": (
         "What is wrong, for a program: a value of the mutation's error-code enum (AccountErrorCode, "
-        "MailingErrorCode, DeliveryErrorCode or ModerationErrorCode; see the mutation's payload), in lower case."
+        "MailingErrorCode, DeliveryErrorCode, ModerationErrorCode or SenderErrorCode; see the mutation's "
+        "payload), in lower case."
     ),
     "OperationInfo.messages": "The reasons, one for each problem found.",
     "OperationMessageKind": "The kinds of refusal.",
@@ -92,6 +93,13 @@ ARGUMENTS = {
     "disableMailing.id": "The mailing to disable.",
     "enableMailing.id": "The mailing to enable.",
     "sendMailingNow.id": "The mailing to send; one of yours.",
+    "verifySenderIdentity.token": "The token from the link e-mailed to the sender address.",
+    "CreateSenderIdentityInput.name": "The From display name (one line).",
+    "CreateSenderIdentityInput.email": "The From address; the verification link goes there.",
+    "CreateSenderIdentityInput.replyTo": "Where replies go (optional; empty: to the From address).",
+    "DeleteSenderIdentityInput.id": "The sender identity to delete; one of yours.",
+    "CreateMessageInput.sender": "One of your verified sender identities; null or left out: the service's address.",
+    "UpdateMessageInput.sender": "Another of your verified sender identities, or null for the service's address.",
     "post.id": "The post's global id.",
     "randomPosts.count": "How many posts (at most the number published).",
     "RegisterInput.email": "The address to log in with; the verification link goes there.",

@@ -106,6 +106,9 @@ class MailingErrorCode(Enum):
     PROTECTED = strawberry.enum_value("protected", description="A message that mailings use cannot be deleted.")
     REQUIRED = strawberry.enum_value("required", description=_REQUIRED + " A mailing needs at least one client.")
     UNIQUE = strawberry.enum_value("unique", description="You already have a client with this e-mail address.")
+    UNVERIFIED = strawberry.enum_value(
+        "unverified", description="The message's sender identity is not verified yet (see `verifySenderIdentity`)."
+    )
 
 
 @strawberry.enum(name="DeliveryErrorCode", description="Why `sendMailingNow` was refused." + _VALUE_NOTE)
@@ -122,4 +125,28 @@ class DeliveryErrorCode(Enum):
     )
 
 
-ERROR_CODES = (AccountErrorCode, ModerationErrorCode, MailingErrorCode, DeliveryErrorCode)
+@strawberry.enum(
+    name="SenderErrorCode",
+    description="Why a sender identity mutation (create, verify, delete) was refused." + _VALUE_NOTE,
+)
+class SenderErrorCode(Enum):
+    BLANK = strawberry.enum_value("blank", description=_BLANK)
+    EXPIRED_TOKEN = strawberry.enum_value("expired_token", description="The verification link's token has expired.")
+    INVALID = strawberry.enum_value("invalid", description=_INVALID)
+    INVALID_TOKEN = strawberry.enum_value(
+        "invalid_token", description="The link's token is not valid, or its identity was deleted since."
+    )
+    MAX_LENGTH = strawberry.enum_value("max_length", description=_MAX_LENGTH)
+    MULTILINE = strawberry.enum_value("multiline", description=_MULTILINE)
+    NOT_FOUND = strawberry.enum_value("not_found", description=_NOT_FOUND)
+    OTHER_ACCOUNT = strawberry.enum_value(
+        "other_account", description="The link is for an identity of another account than the one logged in."
+    )
+    PROTECTED = strawberry.enum_value(
+        "protected", description="A sender identity that messages send as cannot be deleted."
+    )
+    UNIQUE = strawberry.enum_value("unique", description="You already have a sender identity with this address.")
+    USED_TOKEN = strawberry.enum_value("used_token", description="The link's token was used already.")
+
+
+ERROR_CODES = (AccountErrorCode, ModerationErrorCode, MailingErrorCode, DeliveryErrorCode, SenderErrorCode)

@@ -27,6 +27,7 @@ NOT_FOUND = {
     "Message": _("Message not found."),
     "Mailing": _("Mailing not found."),
     "User": _("User not found."),
+    "SenderIdentity": _("Sender identity not found."),
 }
 
 

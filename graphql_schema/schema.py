@@ -31,10 +31,13 @@ from graphql_schema.error_codes import (
     DeliveryErrorCode,
     MailingErrorCode,
     ModerationErrorCode,
+    SenderErrorCode,
 )
 from graphql_schema.errors import mask_errors
 from graphql_schema.execution import Executor
 from graphql_schema.home.queries import HomeQuery
+from graphql_schema.identities.mutations import IdentitiesMutation
+from graphql_schema.identities.queries import IdentitiesQuery
 from graphql_schema.mailing.inputs import SCALARS as MAILING_SCALARS
 from graphql_schema.mailing.mutations import MailingMutation
 from graphql_schema.mailing.queries import MailingQuery
@@ -101,9 +104,21 @@ class NodeQuery:
 
 Query = merge_types(
     "Query",
-    (NodeQuery, AccountsQuery, MailingQuery, ModerationQuery, BlogQuery, HomeQuery, MonitoringQuery, DeliveryQuery),
+    (
+        NodeQuery,
+        AccountsQuery,
+        MailingQuery,
+        ModerationQuery,
+        BlogQuery,
+        HomeQuery,
+        MonitoringQuery,
+        DeliveryQuery,
+        IdentitiesQuery,
+    ),
 )
-Mutation = merge_types("Mutation", (AccountsMutation, MailingMutation, ModerationMutation, DeliveryMutation))
+Mutation = merge_types(
+    "Mutation", (AccountsMutation, MailingMutation, ModerationMutation, DeliveryMutation, IdentitiesMutation)
+)
 
 # Extensions are passed as classes or factories: an instance would be shared by all requests.
 schema = strawberry.Schema(
@@ -130,5 +145,6 @@ describe(
         MailingMutation: MailingErrorCode,
         ModerationMutation: ModerationErrorCode,
         DeliveryMutation: DeliveryErrorCode,
+        IdentitiesMutation: SenderErrorCode,
     },
 )

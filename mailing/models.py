@@ -55,6 +55,14 @@ class Message(TimeStampedModel):
     html_body = models.TextField(
         blank=True, max_length=MESSAGE_BODY_MAX_LENGTH, help_text="An optional HTML body, sent as an alternative."
     )
+    sender = models.ForeignKey(
+        "identities.SenderIdentity",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="messages",
+        help_text="The verified identity it is sent as; null: the service's own address (DEFAULT_FROM_EMAIL).",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -62,6 +70,23 @@ class Message(TimeStampedModel):
 
     def __str__(self):
         return self.subject
+
+    def clean(self):
+        super().clean()
+        # Only one of the owner's own identities, and only once its address is verified.
+        if self.sender_id is not None:
+            sender = self.sender
+            if sender.owner_id != self.owner_id:
+                raise ValidationError({"sender": ValidationError(_("Sender identity not found."), code="not_found")})
+            if sender.verified_at is None:
+                raise ValidationError(
+                    {
+                        "sender": ValidationError(
+                            _("This sender's address is not verified yet: open the link we sent to it."),
+                            code="unverified",
+                        )
+                    }
+                )
 
 
 class Periodicity(models.TextChoices):
@@ -260,6 +285,13 @@ class DeliveryAttempt(TimeStampedModel):
         default="",
         db_default="",
         help_text="The worker process (host:pid) that made the last attempt.",
+    )
+    dkim_domain = models.CharField(
+        max_length=253,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The domain whose DKIM key signed the last attempt; empty when it went unsigned or was never sent.",
     )
 
     class Meta:

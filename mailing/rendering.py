@@ -123,11 +123,29 @@ def _text_part(text: str, subtype: str) -> bytes:
 
 
 class PreparedMessage:
-    """One message of one run, encoded once; `render` fills in one recipient."""
+    """One message of one run, encoded once; `render` fills in one recipient.
 
-    def __init__(self, *, subject: str, body: str, html_body: str, from_email: str, site_url: str):
+    `signer` (a `mailing.identities.dkim.Signer`) adds a DKIM-Signature to each rendered message;
+    `dkim_domain` says which domain signs ('' when none does).
+    """
+
+    def __init__(
+        self,
+        *,
+        subject: str,
+        body: str,
+        html_body: str,
+        from_email: str,
+        site_url: str,
+        reply_to: str = "",
+        signer=None,
+    ):
         sender = parse_from(from_email)
         self.from_header = _address_header("From", sender)
+        reply_mailbox = _mailbox("", reply_to) if reply_to else None
+        self.reply_to_header = _address_header("Reply-To", reply_mailbox) if reply_mailbox else b""
+        self.signer = signer
+        self.dkim_domain = signer.domain if signer is not None else ""
         self.envelope_from = sender.addr_spec
         self.domain = sender.domain or urlsplit(site_url).hostname or "localhost"
         self.site_url = site_url.rstrip("/")
@@ -180,9 +198,10 @@ class PreparedMessage:
             body = self._encode_body(
                 personalise(self.body, name=name, email=email), personalise(self.html_body, name=name, email=email)
             )
-        return b"".join(
+        data = b"".join(
             (
                 self.from_header,
+                self.reply_to_header,
                 _address_header("To", _mailbox(name, email)),
                 subject,
                 self._date_header,
@@ -192,4 +211,30 @@ class PreparedMessage:
                 b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
                 body,
             )
+        )
+        return data if self.signer is None else self.signer.sign(data) + data
+
+    @classmethod
+    def for_message(cls, message, *, site_url: str | None = None) -> "PreparedMessage":
+        """A message as it goes out: From (and Reply-To) its verified sender identity, or the
+        service's DEFAULT_FROM_EMAIL without one; DKIM-signed when the From domain has a key."""
+        from django.conf import settings
+
+        from mailing.identities.dkim import signer_for
+
+        identity = message.sender
+        if identity is not None and identity.verified_at is not None:
+            mailbox = _mailbox(identity.name, identity.email)
+            from_email, reply_to = (str(mailbox) if mailbox else settings.DEFAULT_FROM_EMAIL), identity.reply_to
+        else:
+            from_email, reply_to = settings.DEFAULT_FROM_EMAIL, ""
+        domain = parse_from(from_email).domain
+        return cls(
+            subject=message.subject,
+            body=message.body,
+            html_body=message.html_body,
+            from_email=from_email,
+            site_url=site_url or settings.SITE_URL,
+            reply_to=reply_to,
+            signer=signer_for(domain),
         )

@@ -90,6 +90,18 @@ class DeliveryAttemptType(relay.Node):
     smtp_code: auto
     server_response: auto
     message_id: auto
+    dkim_domain: auto
+
+    @strawberry_django.field(
+        only=["dkim_domain", "attempts"],
+        description=(
+            "Whether the last attempt was DKIM-signed (by `dkimDomain`'s key); false: sent unsigned, because its "
+            "From domain has no key (see `manage.py dkim_keygen`); null: never tried."
+        ),
+    )
+    def dkim_signed(self) -> bool | None:
+        return bool(self.dkim_domain) if self.attempts else None
+
     run: MailingRunType = strawberry_django.field(description="The run this row belongs to.")
     created_at: auto
 

@@ -6,6 +6,7 @@ import strawberry_django
 from strawberry import UNSET, relay
 
 from graphql_schema.context import Info, viewer
+from graphql_schema.identities.types import SenderIdentityType
 from graphql_schema.mailing.inputs import PeriodicityValue
 from graphql_schema.mailing.types import ClientType, MailingType, MessageType
 from graphql_schema.permissions import IsAuthenticated
@@ -67,8 +68,17 @@ class MailingMutation:
         return client
 
     @strawberry_django.input_mutation(extensions=[IsAuthenticated()], description="Write a message.")
-    def create_message(self, info: Info, subject: str, body: str, html_body: str = "") -> MessageType:
-        return message_services.message_create(owner=viewer(info), subject=subject, body=body, html_body=html_body)
+    def create_message(
+        self, info: Info, subject: str, body: str, html_body: str = "", sender: relay.GlobalID | None = None
+    ) -> MessageType:
+        return message_services.message_create(
+            owner=viewer(info),
+            subject=subject,
+            body=body,
+            html_body=html_body,
+            # An id that names no identity of yours is refused, not taken for "none".
+            sender_id=(node_pk(sender, SenderIdentityType) or "0") if sender is not None else None,
+        )
 
     @strawberry_django.input_mutation(extensions=[IsAuthenticated()], description="Change a message.")
     def update_message(
@@ -78,8 +88,12 @@ class MailingMutation:
         subject: str | None = UNSET,
         body: str | None = UNSET,
         html_body: str | None = UNSET,
+        sender: relay.GlobalID | None = UNSET,
     ) -> MessageType:
         data = _given(subject=subject, body=body, html_body=html_body)
+        if sender is not UNSET:
+            # An id that names no identity of yours is refused, not taken for "none".
+            data["sender_id"] = (node_pk(sender, SenderIdentityType) or "0") if sender is not None else None
         return message_services.message_update(
             message=node_from(info, id, MessageType, selectors.message_get_owned), data=data
         )

@@ -8,6 +8,7 @@ from graphql_schema.accounts.types import UserType
 from graphql_schema.context import Info, viewer
 from graphql_schema.delivery.types import MailingRunType, MailingStatsType
 from graphql_schema.fields import FastField, annotated_field, computed_field, django_type
+from graphql_schema.identities.types import SenderIdentityType
 from graphql_schema.mailing.enums import MailingStatus, Periodicity
 from graphql_schema.mailing.filters import (
     ClientFilter,
@@ -42,6 +43,12 @@ class MessageType(relay.Node):
     subject: auto
     body: auto
     html_body: auto
+    sender: SenderIdentityType | None = strawberry_django.field(
+        description=(
+            "The verified sender identity it goes out as (From, Reply-To); null: the service's own address "
+            "(DEFAULT_FROM_EMAIL)."
+        )
+    )
     created_at: auto
     updated_at: auto
 

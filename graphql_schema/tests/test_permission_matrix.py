@@ -46,6 +46,7 @@ from blog.models import Post
 from blog.tests.factories import PostFactory
 from graphql_schema.schema import schema
 from graphql_schema.tests.helpers import gid
+from mailing.identities.models import SenderIdentity
 from mailing.models import Client, DeliveryAttempt, Mailing, MailingRun, MailingStatus, Message
 from mailing.tests.factories import ClientFactory, MailingFactory, MessageFactory
 from mailing.tests.smtp_server import SmtpServer
@@ -123,6 +124,12 @@ sendMailingNow               own     -          anon        ok         ok       
 sendMailingNow               other   anon       anon        missing    missing    missing     missing    anon
 sendTestMessage              own     -          anon        ok         ok         ok          ok         anon
 sendTestMessage              other   anon       anon        missing    missing    missing     missing    anon
+senderIdentities             -       empty      empty       own        own        all         own        empty
+createSenderIdentity         own     anon       anon        ok         ok         ok          ok         anon
+verifySenderIdentity         own     -          ok          ok         ok         ok          ok         ok
+verifySenderIdentity         other   ok         ok          not_yours  not_yours  not_yours   not_yours  ok
+deleteSenderIdentity         own     -          anon        ok         ok         ok          ok         anon
+deleteSenderIdentity         other   anon       anon        missing    missing    missing     missing    anon
 """
 
 
@@ -817,6 +824,100 @@ OPERATIONS: dict[str, Op] = {
 }
 
 
+def every_identity(ctx: Ctx) -> dict:
+    """A verified sender identity of every user (the anonymous have none)."""
+    for name, user in ctx.world.users.items():
+        SenderIdentity.objects.create(
+            owner=user, name=name, email=f"sender-of-{name}@example.org", verified_at=timezone.now()
+        )
+    return {}
+
+
+def target_identity(ctx: Ctx, *, verified: bool = True) -> SenderIdentity:
+    return SenderIdentity.objects.create(
+        owner=ctx.target,
+        name="Target",
+        email="sender@example.org",
+        verified_at=timezone.now() if verified else None,
+    )
+
+
+def sender_token(ctx: Ctx) -> dict:
+    identity = target_identity(ctx, verified=False)
+    return {"token": token_issue(user=ctx.target, purpose=TokenPurpose.VERIFY_SENDER, email=identity.email)}
+
+
+def identity_id(ctx: Ctx) -> str:
+    # Kept on the context: once deleted, the row cannot be looked up for the expected answer.
+    ctx.identity_id = gid("SenderIdentity", target_identity(ctx).pk)
+    return ctx.identity_id
+
+
+def identity_edges(queryset) -> dict:
+    return data(
+        senderIdentities={"edges": [{"node": {"email": email}} for email in queryset.values_list("email", flat=True)]}
+    )
+
+
+OPERATIONS.update(
+    {
+        "senderIdentities": Op(
+            query="{ senderIdentities { edges { node { email } } } }",
+            variables=every_identity,
+            outcomes={
+                "empty": lambda ctx: data(senderIdentities={"edges": []}),
+                "own": lambda ctx: identity_edges(SenderIdentity.objects.filter(owner=ctx.actor)),
+                # Read-only for a manager: every owner's identities (no mutation lets them change one).
+                "all": lambda ctx: identity_edges(SenderIdentity.objects.all()),
+            },
+        ),
+        "createSenderIdentity": Op(
+            query=input_mutation(
+                "createSenderIdentity", "CreateSenderIdentityInput", "... on SenderIdentity { email }"
+            ),
+            variables=lambda ctx: {"input": {"name": "News", "email": "news@example.org"}},
+            outcomes={
+                "ok": lambda ctx: data(
+                    createSenderIdentity={"__typename": "SenderIdentity", "email": "news@example.org"}
+                ),
+                "anon": unauthenticated("createSenderIdentity"),
+            },
+            changing=("ok",),
+        ),
+        "verifySenderIdentity": Op(
+            query=mutation(
+                "verifySenderIdentity", "(token: $token)", "... on AccountNotice { email message }", "$token: String!"
+            ),
+            variables=sender_token,
+            outcomes={
+                "ok": notice(
+                    "verifySenderIdentity",
+                    "The sender address is verified: your messages can now be sent from it.",
+                    lambda ctx: "sender@example.org",
+                ),
+                "not_yours": other_account("verifySenderIdentity"),
+            },
+            changing=("ok",),
+        ),
+        "deleteSenderIdentity": Op(
+            query=input_mutation("deleteSenderIdentity", "DeleteSenderIdentityInput", "... on SenderIdentity { id }"),
+            variables=lambda ctx: {"input": {"id": identity_id(ctx)}},
+            outcomes={
+                "ok": lambda ctx: data(
+                    deleteSenderIdentity={
+                        "__typename": "SenderIdentity",
+                        "id": ctx.identity_id,
+                    }
+                ),
+                "missing": not_found("deleteSenderIdentity", "id", "Sender identity not found."),
+                "anon": unauthenticated("deleteSenderIdentity"),
+            },
+            changing=("ok",),
+        ),
+    }
+)
+
+
 def blog_posts(ctx: Ctx) -> dict:
     """A published post and a draft; the blog is public, and only what is published shows."""
     PostFactory(title="Published")
@@ -925,6 +1026,7 @@ def snapshot() -> tuple:
         sorted(Mailing.clients.through.objects.values_list("mailing_id", "client_id")),
         sorted(AccountToken.objects.values_list("pk", "used_at")),
         sorted(MailingRun.objects.values_list("pk", "mailing_id", "trigger")),
+        sorted(SenderIdentity.objects.values_list("pk", "owner_id", "email", "verified_at")),
     )
 
 

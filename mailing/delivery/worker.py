@@ -31,6 +31,7 @@ from mailing import queue, states
 from mailing.delivery import claims, lifecycle, stopping
 from mailing.delivery.claims import Claim, ClaimedRow, Taken, Verdict
 from mailing.delivery.config import Clock, Config, Enqueue
+from mailing.identities import dkim
 from mailing.models import DeliveryStatus, MailingRun, RunStatus
 from mailing.rendering import PreparedMessage
 from mailing.smtp import AuthenticationFailed, ConnectError, Outcome, Result, ServerConfig, Session
@@ -362,6 +363,7 @@ class Worker:
                         ledger.add(outgoing)
                     else:
                         to_send.append(outgoing)
+            dkim.record_signing(ids=[item.row.pk for item in to_send], domain=self.prepared.dkim_domain)
             while to_send and not self.stop_requested() and self._connect():
                 done = self._send_window(ledger, to_send)
                 if not done:
@@ -424,7 +426,7 @@ class Worker:
 
 
 def _load_run(run_id: int) -> MailingRun | None:
-    return MailingRun.objects.select_related("mailing__message").filter(pk=run_id).first()
+    return MailingRun.objects.select_related("mailing__message__sender").filter(pk=run_id).first()
 
 
 def _paused_until(run_id: int) -> datetime | None:
@@ -455,11 +457,4 @@ def _skipped(row: ClaimedRow, reason: str) -> Settlement:
 
 
 def _prepare(run: MailingRun) -> PreparedMessage:
-    message = run.mailing.message
-    return PreparedMessage(
-        subject=message.subject,
-        body=message.body,
-        html_body=message.html_body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        site_url=settings.SITE_URL,
-    )
+    return PreparedMessage.for_message(run.mailing.message, site_url=settings.SITE_URL)

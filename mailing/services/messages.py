@@ -11,7 +11,7 @@ from mailing.models import Message
 from mailing.rendering import PreparedMessage
 from mailing.smtp import ConnectError, Outcome, Result, ServerConfig, Session
 
-MESSAGE_FIELDS = ["subject", "body", "html_body"]
+MESSAGE_FIELDS = ["subject", "body", "html_body", "sender"]
 
 
 def _save(message: Message) -> Message:
@@ -21,13 +21,31 @@ def _save(message: Message) -> Message:
     return message
 
 
+def _sender(*, owner, sender_id):
+    """The owner's identity `sender_id` names (None for none); one of another owner's, or none at
+    all, is refused alike. Whether it is verified is the message's own check."""
+    if sender_id is None:
+        return None
+    from mailing.identities.selectors import sender_identity_get_owned
+
+    identity = sender_identity_get_owned(viewer=owner, pk=sender_id)
+    if identity is None:
+        raise ValidationError({"sender": ValidationError(_("Sender identity not found."), code="not_found")})
+    return identity
+
+
 @transaction.atomic
-def message_create(*, owner, subject: str, body: str, html_body: str = "") -> Message:
-    return _save(Message(owner=owner, subject=subject, body=body, html_body=html_body))
+def message_create(*, owner, subject: str, body: str, html_body: str = "", sender_id=None) -> Message:
+    sender = _sender(owner=owner, sender_id=sender_id)
+    return _save(Message(owner=owner, subject=subject, body=body, html_body=html_body, sender=sender))
 
 
 @transaction.atomic
 def message_update(*, message: Message, data: dict) -> Message:
+    """`data` may carry `sender_id` (an identity's pk, or None for the service's address)."""
+    if "sender_id" in data:
+        data = dict(data)
+        data["sender"] = _sender(owner=message.owner, sender_id=data.pop("sender_id"))
     if model_update(instance=message, fields=MESSAGE_FIELDS, data=data):
         _save(message)
     return message
@@ -55,13 +73,7 @@ def message_send_test(*, message: Message, recipient, now=None) -> Result:
 
     A refusal or an unreachable server is a ValidationError on `id` with the server's reply.
     """
-    prepared = PreparedMessage(
-        subject=message.subject,
-        body=message.body,
-        html_body=message.html_body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        site_url=settings.SITE_URL,
-    )
+    prepared = PreparedMessage.for_message(message, site_url=settings.SITE_URL)
     name = recipient.full_name or recipient.email
     # No client stands behind a test: its unsubscribe link (client 0) leads nowhere.
     data = prepared.render(
