@@ -1,21 +1,12 @@
 """The schema: each domain's queries and mutations merged into one, with the request limits."""
 
-from typing import ClassVar
-
 import strawberry
 import strawberry_django
 from django.conf import settings
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry import relay
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
-from strawberry.schema.schema import validate_document
 from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
@@ -44,38 +35,7 @@ from graphql_schema.mailing.queries import MailingQuery
 from graphql_schema.moderation.mutations import ModerationMutation
 from graphql_schema.moderation.queries import ModerationQuery
 from graphql_schema.monitoring.queries import MonitoringQuery
-
-
-class ValidationCache(SchemaExtension):
-    """Validate each query text once per set of limits, then answer from memory.
-
-    Validation walks the whole document with every rule: a few milliseconds a request. Its
-    result depends on the query text (the schema is fixed) and on the rules, which our
-    settings make; the rule classes themselves are made afresh for every request, so
-    strawberry's own ValidationCache, keyed by them, would never hit.
-    """
-
-    MAX_ENTRIES = 256
-    _results: ClassVar[dict[tuple, list]] = {}
-
-    def on_validate(self):
-        context = self.execution_context
-        if context.query is not None and context.graphql_document is not None:
-            key = (
-                context.query,
-                settings.GRAPHQL_INTROSPECTION,
-                settings.GRAPHQL_MAX_DEPTH,
-                settings.GRAPHQL_MAX_ALIASES,
-                settings.GRAPHQL_MAX_TOKENS,
-            )
-            errors = self._results.get(key)
-            if errors is None:
-                errors = validate_document(context.schema._schema, context.graphql_document, context.validation_rules)
-                if len(self._results) >= self.MAX_ENTRIES:
-                    self._results.clear()
-                self._results[key] = errors
-            context.pre_execution_errors = errors
-        yield
+from graphql_schema.validation import RequestLimits, ValidationCache
 
 
 def introspection_rules() -> AddValidationRules:
@@ -130,11 +90,11 @@ schema = strawberry.Schema(
     extensions=[
         QuerySetOptimizer,
         introspection_rules,
-        lambda: QueryDepthLimiter(max_depth=settings.GRAPHQL_MAX_DEPTH),
+        # Depth, aliases and repetition, each fragment measured once (graphql_schema/validation.py).
+        RequestLimits,
         lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
-        # Last: it sees the rules that the extensions above add.
+        # After them: it validates with the rules that the extensions above set.
         ValidationCache,
-        lambda: MaxAliasesLimiter(max_alias_count=settings.GRAPHQL_MAX_ALIASES),
         mask_errors,
     ],
 )
