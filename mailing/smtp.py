@@ -330,7 +330,9 @@ class Session:
         Each message is settled by its own replies. When the session is lost, the generator
         stops: a message that was not yielded never reached the point where the server could
         take it (at most its envelope was written after the previous one's data), and may be
-        sent again on a new session.
+        sent again on a new session. Closing the generator early (an orderly stop) abandons the
+        window the same way: what was not yielded was not taken, and the session is closed.
+        An error nobody foresaw fails the one message it struck (`unexpected`).
         """
         if not self.pipelining:
             for index, (recipient, data) in enumerate(messages):

@@ -7,6 +7,7 @@ writer). Either way the database alone must carry the run to its end.
 """
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -29,7 +30,9 @@ from mailing.tests.smtp_server import SmtpServer
 BASE_DIR = Path(__file__).resolve().parents[2]
 RECIPIENTS = 2000
 BATCH = 50
+SETTLE_EVERY = 10
 WORKERS = 2
+STOP_TIMEOUT = 15  # SERVE_STOP_TIMEOUT's default
 
 
 def start_cluster(server: SmtpServer, log: Path, **extra_env: str) -> subprocess.Popen:
@@ -47,6 +50,7 @@ def start_cluster(server: SmtpServer, log: Path, **extra_env: str) -> subprocess
         "MAILING_BATCH_SIZE": str(BATCH),
         "MAILING_LEASE_SECONDS": "5",
         "MAILING_RUN_WORKERS": str(WORKERS),
+        "MAILING_SETTLE_EVERY": str(SETTLE_EVERY),
         **extra_env,
     }
     with log.open("ab") as output:
@@ -114,15 +118,71 @@ def test_a_cluster_killed_mid_run_finishes_every_recipient_after_restart(owner, 
         # Tasks the sweeper enqueued for the run after it was done: no later cluster should see them.
         get_broker().purge_queue()
 
-    # then: every recipient SENT once in the log; the sink's duplicates are at most the batches
-    # that were in flight when the workers died
+    # then: every recipient SENT once in the log; the sink's duplicates are at most the replies
+    # each worker held unwritten (MAILING_SETTLE_EVERY), not its batch
     statuses = Counter(DeliveryAttempt.objects.filter(run=run).values_list("status", flat=True))
     assert statuses == {DeliveryStatus.SENT: RECIPIENTS}
     received = Counter(server.recipients())
     assert set(received) == {f"r{n:04d}@example.org" for n in range(RECIPIENTS)}
     duplicates = sum(received.values()) - RECIPIENTS
     print(f"killed after {at_kill} messages, {in_flight} rows in flight, {duplicates} duplicates")
-    assert duplicates <= in_flight <= WORKERS * BATCH
+    assert duplicates <= WORKERS * SETTLE_EVERY
+    assert in_flight <= WORKERS * BATCH
     assert max(received.values()) <= 2
     run.refresh_from_db()
     assert run.status == "FINISHED"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_cluster_stopped_mid_run_settles_what_it_sent_and_the_restart_sends_the_rest_once(owner, tmp_path):
+    # given: a 2,000-recipient run being sent by a cluster
+    server = SmtpServer().start()
+    server.behaviour.mail_delay = 0.002
+    log = tmp_path / "qcluster.log"
+    now = timezone.now()
+    Client.objects.bulk_create(
+        Client(owner=owner, email=f"r{n:04d}@example.org", full_name=f"Recipient {n}") for n in range(RECIPIENTS)
+    )
+    MailingFactory(
+        owner=owner,
+        clients=list(Client.objects.filter(owner=owner)),
+        start_at=now - timedelta(minutes=1),
+        end_at=now + timedelta(days=1),
+    )
+    (run,) = runs.run_due_mailings(enqueue=queue.enqueue_run)
+    cluster = start_cluster(server, log)
+    try:
+        wait_for(lambda: len(server.messages) >= 400, 120, "the first 400 messages")
+
+        # when: SIGINT to the cluster's process group, as `manage.py serve` stops it
+        asked = time.monotonic()
+        os.killpg(cluster.pid, signal.SIGINT)
+        code = cluster.wait(timeout=STOP_TIMEOUT)
+        stopped_in = time.monotonic() - asked
+
+        # then: it stopped by itself, well within the timeout, and every message the server took
+        # is SENT in the log; nothing is left SENDING
+        at_stop = len(server.messages)
+        assert code == 0, log.read_text()[-3000:]
+        assert stopped_in < STOP_TIMEOUT
+        assert 0 < at_stop < RECIPIENTS
+        assert sent_count() == at_stop
+        assert DeliveryAttempt.objects.filter(status=DeliveryStatus.SENDING).count() == 0
+
+        # when: it comes back; the run was let go, so the first sweep hands it on
+        cluster = start_cluster(server, log)
+
+        def swept_and_done():
+            lifecycle.runs_sweep(enqueue=queue.enqueue_run)
+            return sent_count() == RECIPIENTS
+
+        wait_for(swept_and_done, 180, "every recipient to be sent")
+    finally:
+        stop_process_group(cluster)
+        server.stop()
+        get_broker().purge_queue()
+
+    # then: every recipient exactly once, at the server and in the log
+    print(f"stopped in {stopped_in:.1f} s after {at_stop} messages")
+    assert sorted(server.recipients()) == [f"r{n:04d}@example.org" for n in range(RECIPIENTS)]
+    assert DeliveryAttempt.objects.filter(run=run, status=DeliveryStatus.SENT, attempts=1).count() == RECIPIENTS

@@ -217,10 +217,12 @@ def test_a_wrong_password_pauses_the_run_at_once_after_one_auth_attempt(
     # when
     result = worker.run_process(run_id=run.pk, clock=clock, handover=None)
 
-    # then: one connection, one mechanism, one AUTH; nothing sent, the reply kept
-    assert (result.sent, result.failed, result.stopped) == (0, 0, "paused")
+    # then: one connection, one mechanism, one AUTH, paused at the first refusal; nothing sent,
+    # the reply kept
+    assert (result.sent, result.failed, result.stopped, result.connection_failures) == (0, 0, "paused", 1)
     run.refresh_from_db()
-    assert (run.status, run.last_error) == (RunStatus.PAUSED, REFUSED_535)
+    assert (run.status, run.last_error, run.consecutive_failures) == (RunStatus.PAUSED, REFUSED_535, 1)
+    assert result.paused_until == run.paused_until == clock.now + timedelta(seconds=60)
     assert server.auth_attempts == [("PLAIN", LOGIN, False)]
     assert server.connections == 1
     assert statuses(run) == [
