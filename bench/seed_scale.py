@@ -78,7 +78,7 @@ _STEPS = [
         INSERT INTO mailing_mailing (owner_id, message_id, start_at, end_at, periodicity, status, is_active,
                                      next_run_at, time_zone, created_at, updated_at)
         SELECT m.owner_id, m.id, %(now)s - interval '1100 days', %(now)s + interval '365 days', 'DAILY',
-               'STARTED', true, %(now)s + interval '1 day', 'UTC', m.created_at, %(now)s
+               'STARTED', true, %(now)s + interval '1 day', u.time_zone, m.created_at, %(now)s
         FROM mailing_message m JOIN accounts_user u ON u.id = m.owner_id
         WHERE u.email LIKE 'scale-owner-%%'
         ORDER BY m.id

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from _django import test_database
 
-from core.processes import stop_process_group
+from core.processes import start_qcluster, stop_process_group
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SMTP_SINK = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
@@ -98,15 +98,7 @@ def start_cluster(port: int, db_name: str, queue_name: str, log: Path, **extra_e
         "DEFAULT_FROM_EMAIL": FROM,
         **extra_env,
     }
-    with log.open("wb") as output:
-        return subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    return start_qcluster(env, log)
 
 
 def group_peak_rss_mib(pgid: int) -> tuple[float, int]:

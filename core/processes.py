@@ -1,9 +1,13 @@
-"""Stopping a process group started for a test or a benchmark (a qcluster, an SMTP sink)."""
+"""Starting and stopping a process group for a test or a benchmark (a qcluster, an SMTP sink)."""
 
 import contextlib
 import os
 import signal
 import subprocess
+import sys
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def stop_process_group(process: subprocess.Popen, deadline: float = 20) -> None:
@@ -24,3 +28,18 @@ def kill_process_group(process: subprocess.Popen) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=20)
+
+
+def start_qcluster(env: dict[str, str], log: Path, *, append: bool = False) -> subprocess.Popen:
+    """`manage.py qcluster` with `env`, its output into `log`, in a process group of its own so
+    that `stop_process_group` reaches its sentinel and workers too."""
+    with log.open("ab" if append else "wb") as output:
+        return subprocess.Popen(
+            [sys.executable, str(BASE_DIR / "manage.py"), "qcluster"],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )

@@ -75,15 +75,9 @@ class AccountErrorCode(Enum):
     description="Why a manager's mutation (block, unblock, disable, enable) was refused." + _VALUE_NOTE,
 )
 class ModerationErrorCode(Enum):
-    INVALID_TIME_ZONE = strawberry.enum_value(
-        "invalid_time_zone", description="A mailing's time zone is not an IANA zone name."
-    )
     MAX_LENGTH = strawberry.enum_value("max_length", description=_MAX_LENGTH)
     MULTILINE = strawberry.enum_value("multiline", description=_MULTILINE)
     NOT_FOUND = strawberry.enum_value("not_found", description=_NOT_FOUND)
-    REFUSED = strawberry.enum_value("refused", description="The mail server refused the test message.")
-    TOO_LONG = strawberry.enum_value("too_long", description="A search text is longer than its limit.")
-    UNREACHABLE = strawberry.enum_value("unreachable", description="The mail server could not be reached.")
     PROTECTED = strawberry.enum_value("protected", description="Managers and administrators cannot be blocked.")
     REQUIRED = strawberry.enum_value("required", description="The reason for blocking is missing.")
     SELF = strawberry.enum_value("self", description="A manager cannot block themselves.")
@@ -100,12 +94,18 @@ class MailingErrorCode(Enum):
     INVALID_CHOICE = strawberry.enum_value(
         "invalid_choice", description="A value is not one of its field's choices (a periodicity)."
     )
+    INVALID_TIME_ZONE = strawberry.enum_value(
+        "invalid_time_zone", description="A mailing's time zone is not an IANA zone name."
+    )
     MAX_LENGTH = strawberry.enum_value("max_length", description=_MAX_LENGTH)
     MULTILINE = strawberry.enum_value("multiline", description=_MULTILINE)
     NOT_FOUND = strawberry.enum_value("not_found", description=_NOT_FOUND)
     PROTECTED = strawberry.enum_value("protected", description="A message that mailings use cannot be deleted.")
+    REFUSED = strawberry.enum_value("refused", description="The mail server refused the test message.")
     REQUIRED = strawberry.enum_value("required", description=_REQUIRED + " A mailing needs at least one client.")
+    TOO_LONG = strawberry.enum_value("too_long", description="A search text is longer than its limit.")
     UNIQUE = strawberry.enum_value("unique", description="You already have a client with this e-mail address.")
+    UNREACHABLE = strawberry.enum_value("unreachable", description="The mail server could not be reached.")
     UNVERIFIED = strawberry.enum_value(
         "unverified", description="The message's sender identity is not verified yet (see `verifySenderIdentity`)."
     )

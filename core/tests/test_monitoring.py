@@ -16,7 +16,7 @@ from django_q.models import Success
 from django_q.tasks import async_task
 
 from accounts.tests.factories import ManagerFactory
-from core.processes import stop_process_group
+from core.processes import start_qcluster, stop_process_group
 
 MANAGE = str(Path(__file__).resolve().parents[2] / "manage.py")
 STATUS = "{ queueStatus { clustersAlive clusters { status workers } tasksQueued } }"
@@ -78,15 +78,7 @@ def test_a_running_cluster_is_seen_by_qinfo_qmonitor_and_queue_status(cluster_en
         before = gql.query(STATUS).data["queueStatus"]
 
     # when
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, MANAGE, "qcluster"],
-            env=cluster_env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    process = start_qcluster(cluster_env, log)
     try:
         with gql.login(manager):
             during = _wait_for(lambda: _started(gql.query(STATUS).data["queueStatus"]), 40, "no cluster started", log)

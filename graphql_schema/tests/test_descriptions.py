@@ -3,10 +3,11 @@
 import ast
 from pathlib import Path
 
+import pytest
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType
 
 from graphql_schema.descriptions import stale_entries
-from graphql_schema.error_codes import ERROR_CODES
+from graphql_schema.error_codes import ERROR_CODES, DeliveryErrorCode, MailingErrorCode
 from graphql_schema.schema import schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,22 +49,29 @@ def _undescribed() -> list[str]:
     return missing
 
 
+def _codes_in(path: Path) -> set[str]:
+    """The codes `path` gives a ValidationError: `code="..."`, or a `*_error(message, "code")`."""
+    codes = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(node, ast.Call):
+            continue
+        for keyword in node.keywords:
+            if keyword.arg == "code" and isinstance(keyword.value, ast.Constant):
+                codes.add(keyword.value.value)
+        name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+        if name.endswith("_error") and len(node.args) == 2 and isinstance(node.args[1], ast.Constant):
+            codes.add(node.args[1].value)
+    return codes
+
+
 def _raised_codes() -> set[str]:
-    """Every code our code gives a ValidationError: `code="..."`, or a `*_error(message, "code")`."""
+    """Every code our code gives a ValidationError."""
     codes = set()
     for package in SCANNED:
         for path in [*(ROOT / package).rglob("*.py"), *(ROOT / name for name in SCANNED_FILES)]:
             if "tests" in path.parts or "migrations" in path.parts or path in NOT_THE_API:
                 continue
-            for node in ast.walk(ast.parse(path.read_text())):
-                if not isinstance(node, ast.Call):
-                    continue
-                for keyword in node.keywords:
-                    if keyword.arg == "code" and isinstance(keyword.value, ast.Constant):
-                        codes.add(keyword.value.value)
-                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
-                if name.endswith("_error") and len(node.args) == 2 and isinstance(node.args[1], ast.Constant):
-                    codes.add(node.args[1].value)
+            codes |= _codes_in(path)
     return codes
 
 
@@ -97,3 +105,28 @@ def test_the_error_code_enums_are_in_the_schema():
     assert {"AccountErrorCode", "DeliveryErrorCode", "MailingErrorCode", "ModerationErrorCode"} <= set(
         schema._schema.type_map
     )
+
+
+# The modules behind one domain's mutations alone (accounts/services.py serves two domains).
+DOMAIN_MODULES = [
+    (
+        MailingErrorCode,
+        (
+            "mailing/models.py",
+            "mailing/selectors.py",
+            "mailing/services/clients.py",
+            "mailing/services/messages.py",
+            "mailing/services/mailings.py",
+        ),
+    ),
+    (DeliveryErrorCode, ("mailing/delivery/runs.py",)),
+]
+
+
+@pytest.mark.parametrize(("enum", "modules"), DOMAIN_MODULES, ids=[enum.__name__ for enum, _ in DOMAIN_MODULES])
+def test_the_codes_a_domains_services_raise_are_in_its_enum(enum, modules):
+    # given: the enum its mutations' payloads name
+    raised = set().union(*(_codes_in(ROOT / module) for module in modules))
+
+    # then
+    assert raised - {member.value for member in enum} == set()

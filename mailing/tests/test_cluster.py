@@ -9,7 +9,6 @@ writer). Either way the database alone must carry the run to its end.
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import timedelta
@@ -20,14 +19,13 @@ from django.db import connection
 from django.utils import timezone
 from django_q.brokers import get_broker
 
-from core.processes import kill_process_group, stop_process_group
+from core.processes import kill_process_group, start_qcluster, stop_process_group
 from mailing import queue
 from mailing.delivery import lifecycle, runs
 from mailing.models import Client, DeliveryAttempt, DeliveryStatus
 from mailing.tests.factories import MailingFactory
 from mailing.tests.smtp_server import SmtpServer
 
-BASE_DIR = Path(__file__).resolve().parents[2]
 RECIPIENTS = 2000
 BATCH = 50
 SETTLE_EVERY = 10
@@ -53,15 +51,7 @@ def start_cluster(server: SmtpServer, log: Path, **extra_env: str) -> subprocess
         "MAILING_SETTLE_EVERY": str(SETTLE_EVERY),
         **extra_env,
     }
-    with log.open("ab") as output:
-        return subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, to signal the workers too
-        )
+    return start_qcluster(env, log, append=True)  # the same log across a restart
 
 
 def wait_for(condition, timeout: float, what: str) -> None:
