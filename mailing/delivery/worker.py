@@ -21,7 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from mailing import queue, states
-from mailing.delivery import claims, lifecycle
+from mailing.delivery import claims, lifecycle, rate
 from mailing.delivery.claims import Claim, ClaimedRow, Taken, Verdict
 from mailing.delivery.config import Clock, Config, Enqueue
 from mailing.identities import dkim
@@ -264,15 +264,16 @@ class Worker:
                 to_send.append(_Outgoing(row, message_id, data))
         dkim.record_signing(ids=[item.row.pk for item in to_send], domain=self.prepared.dkim_domain)
         renew_at = now + self.config.lease / 3
+        pace = rate.Pace(self.server, run_id=self.run_id)
         while to_send:
-            if not self._connect():
+            if pace.stopped or not self._connect():
                 claims.settle(claim=claim, settlements=settled, now=self.clock())
                 claims.release(claim=claim, ids=[item.row.pk for item in to_send], now=self.clock())
                 self.result.count(settled)
                 return
             done: set[int] = set()
             messages = [(item.row.email, item.data) for item in to_send]
-            for index, outcome in self.session.send_all(self.prepared.envelope_from, messages):
+            for index, outcome in pace.send(self.session, self.prepared.envelope_from, messages):
                 item = to_send[index]
                 now = self.clock()
                 settled.append(self._settled(item, outcome, now))
