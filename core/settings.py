@@ -309,6 +309,13 @@ MAILING_SMTP_PIPELINING = env_bool("MAILING_SMTP_PIPELINING", True)
 # The replies of a batch are written every MAILING_SETTLE_EVERY messages: a worker killed outright
 # (SIGKILL, a lost machine) sends at most that many of them again.
 MAILING_SETTLE_EVERY = env_int("MAILING_SETTLE_EVERY", 20)
+# The sending rate per SMTP server (host:port), shared by every worker of every cluster (Redis, or
+# the database without it); 0 is no limit. A 421 or 4.7.x reply pauses the server for
+# MAILING_RATE_PAUSE seconds (ten minutes at least). See mailing/delivery/rate.py.
+MAILING_RATE_PER_SECOND = env_int("MAILING_RATE_PER_SECOND", 0)
+MAILING_RATE_PER_HOUR = env_int("MAILING_RATE_PER_HOUR", 0)
+MAILING_RATE_PER_DAY = env_int("MAILING_RATE_PER_DAY", 0)
+MAILING_RATE_PAUSE = env_int("MAILING_RATE_PAUSE", 600)
 
 # CORS: an explicit allow-list of origins; credentials so a browser app can use the session.
 # An origin allowed to call the API with the session is also trusted for CSRF (Django checks

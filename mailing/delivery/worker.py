@@ -28,7 +28,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from mailing import queue, states
-from mailing.delivery import claims, lifecycle, stopping
+from mailing.delivery import claims, lifecycle, rate, stopping
 from mailing.delivery.claims import Claim, ClaimedRow, Taken, Verdict
 from mailing.delivery.config import Clock, Config, Enqueue
 from mailing.identities import dkim
@@ -364,8 +364,11 @@ class Worker:
                     else:
                         to_send.append(outgoing)
             dkim.record_signing(ids=[item.row.pk for item in to_send], domain=self.prepared.dkim_domain)
-            while to_send and not self.stop_requested() and self._connect():
-                done = self._send_window(ledger, to_send)
+            pace = rate.Pace(self.server, run_id=self.run_id)
+            while to_send and not self.stop_requested() and not pace.stopped and self._connect():
+                done = self._send_window(ledger, to_send, pace)
+                if not done and pace.halted:
+                    break  # the server's rate is used up or paused: the rest is released
                 if not done:
                     # Never expected (a live session settles at least one message a pass): the
                     # first one fails rather than the batch going round for ever.
@@ -376,10 +379,12 @@ class Worker:
             ledger.write()
             ledger.release([item.row.pk for item in to_send])
 
-    def _send_window(self, ledger: _Ledger, to_send: list[_Outgoing]) -> set[int]:
-        """One session's pass over the messages left; the indexes it settled."""
+    def _send_window(self, ledger: _Ledger, to_send: list[_Outgoing], pace: rate.Pace) -> set[int]:
+        """One session's pass over the messages left, each at the server's pace; the indexes it
+        settled."""
         done: set[int] = set()
-        outcomes = self.session.send_all(self.prepared.envelope_from, [(item.row.email, item.data) for item in to_send])
+        messages = [(item.row.email, item.data) for item in to_send]
+        outcomes = pace.send(self.session, self.prepared.envelope_from, messages)
         try:
             for index, outcome in outcomes:
                 done.add(index)

@@ -4,4 +4,4 @@ from django.apps import AppConfig
 class IdentitiesConfig(AppConfig):
     name = "mailing.identities"
     label = "identities"
-    verbose_name = "Sender identities and DKIM keys"
+    verbose_name = "Senders: identities, DKIM keys and sending rates"

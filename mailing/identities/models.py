@@ -72,3 +72,21 @@ class DkimKey(TimeStampedModel):
     @property
     def dns_value(self) -> str:
         return f"v=DKIM1; k=rsa; p={self.public_key}"
+
+
+class ServerThrottle(models.Model):
+    """The sending rate of one SMTP server (host:port) when there is no Redis: its token buckets
+    (one a window, all refilled at the same moment) and its pause, in one row that every worker
+    locks (`SELECT ... FOR UPDATE`) to take tokens. See `mailing.delivery.rate`."""
+
+    server = models.CharField(max_length=300, unique=True, help_text="host:port of the SMTP server.")
+    tokens = models.JSONField(default=dict, help_text="Tokens left per window (seconds), as of `refilled_at`.")
+    refilled_at = models.FloatField(default=0, help_text="When the buckets were last refilled (Unix time).")
+    paused_until = models.FloatField(default=0, help_text="Nothing is sent to the server before then (Unix time).")
+    pause_reason = models.TextField(blank=True, help_text="The reply that paused it.")
+
+    class Meta:
+        verbose_name = "server throttle"
+
+    def __str__(self):
+        return self.server
