@@ -21,6 +21,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from mailing import queue, states
+from mailing.bounces import services as bounce_services
+from mailing.bounces import verp
 from mailing.delivery import claims, lifecycle
 from mailing.delivery.claims import Claim, ClaimedRow, Taken, Verdict
 from mailing.delivery.config import Clock, Config, Enqueue
@@ -51,6 +53,7 @@ class ProcessResult:
     deferred: int = 0
     failed: int = 0
     skipped: int = 0
+    bounced: int = 0
     stopped: Stopped | None = None
     connection_failures: int = 0
 
@@ -63,6 +66,7 @@ class ProcessResult:
         self.deferred += counts[DeliveryStatus.DEFERRED]
         self.failed += counts[DeliveryStatus.FAILED]
         self.skipped += counts[DeliveryStatus.SKIPPED]
+        self.bounced += counts[DeliveryStatus.BOUNCED]
 
 
 def worker_name() -> str:
@@ -265,11 +269,15 @@ class Worker:
         while to_send:
             if not self._connect():
                 claims.settle(claim=claim, settlements=settled, now=self.clock())
+                bounce_services.refusals_record(settlements=settled, now=self.clock())
                 claims.release(claim=claim, ids=[item.row.pk for item in to_send], now=self.clock())
                 self.result.count(settled)
                 return
             done: set[int] = set()
-            messages = [(item.row.email, item.data) for item in to_send]
+            messages = [
+                (item.row.email, item.data, verp.envelope_sender(item.row.pk, self.prepared.envelope_from))
+                for item in to_send
+            ]
             for index, outcome in self.session.send_all(self.prepared.envelope_from, messages):
                 item = to_send[index]
                 now = self.clock()
@@ -280,6 +288,7 @@ class Worker:
                     renew_at = now + self.config.lease / 3
             to_send = [item for index, item in enumerate(to_send) if index not in done]
         claims.settle(claim=claim, settlements=settled, now=self.clock())
+        bounce_services.refusals_record(settlements=settled, now=self.clock())
         self.result.count(settled)
 
     def _settled(self, item: _Outgoing, result: Result, now: datetime) -> Settlement:
@@ -290,6 +299,7 @@ class Worker:
                 status = DeliveryStatus.FAILED
             else:
                 next_attempt_at = now + self.config.retry_delay(attempts)
+        status = bounce_services.status_at_send(status=status, code=result.code, refused_at_rcpt=result.refused_at_rcpt)
         return Settlement(
             pk=item.row.pk,
             status=status,
