@@ -317,6 +317,19 @@ MAILING_RATE_PER_HOUR = env_int("MAILING_RATE_PER_HOUR", 0)
 MAILING_RATE_PER_DAY = env_int("MAILING_RATE_PER_DAY", 0)
 MAILING_RATE_PAUSE = env_int("MAILING_RATE_PAUSE", 600)
 
+# Bounces (README "Bounces, complaints and the suppression list"). With BOUNCE_ADDRESS set
+# (bounces@mail.example), each message's envelope sender is bounces+<signed token>@mail.example,
+# naming its delivery row; the BOUNCE_IMAP_* mailbox that address delivers to is read every
+# minute. BOUNCE_SOFT_LIMIT soft bounces in a row suppress an address.
+BOUNCE_ADDRESS = env_str("BOUNCE_ADDRESS")
+BOUNCE_IMAP_HOST = env_str("BOUNCE_IMAP_HOST")
+BOUNCE_IMAP_PORT = env_int("BOUNCE_IMAP_PORT", 993)
+BOUNCE_IMAP_USER = env_str("BOUNCE_IMAP_USER")
+BOUNCE_IMAP_PASSWORD = env_str("BOUNCE_IMAP_PASSWORD")
+BOUNCE_IMAP_SSL = env_bool("BOUNCE_IMAP_SSL", True)
+BOUNCE_IMAP_FOLDER = env_str("BOUNCE_IMAP_FOLDER", "INBOX")
+BOUNCE_SOFT_LIMIT = env_int("BOUNCE_SOFT_LIMIT", 3)
+
 # CORS: an explicit allow-list of origins; credentials so a browser app can use the session.
 # An origin allowed to call the API with the session is also trusted for CSRF (Django checks
 # the Origin header of a cross-origin POST against CSRF_TRUSTED_ORIGINS).

@@ -191,6 +191,7 @@ CLOSED_RUN = (RunStatus.FINISHED, RunStatus.CANCELLED)
 class RunTrigger(models.TextChoices):
     SCHEDULE = "SCHEDULE", "Schedule"
     MANUAL = "MANUAL", "Manual"
+    RETRY = "RETRY", "Retry"
 
 
 class MailingRun(TimeStampedModel):
@@ -222,6 +223,18 @@ class MailingRun(TimeStampedModel):
     sent_count = models.PositiveIntegerField(null=True, blank=True, help_text="Rows SENT; set when it closes.")
     failed_count = models.PositiveIntegerField(null=True, blank=True, help_text="Rows FAILED; set when it closes.")
     skipped_count = models.PositiveIntegerField(null=True, blank=True, help_text="Rows SKIPPED; set when it closes.")
+    # A bounce report can come days after the run closed: it moves the row, and this count with it.
+    bounced_count = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Rows BOUNCED; set when it closes, kept up as late bounces come in."
+    )
+    retry_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="retries",
+        help_text="The closed run whose failed and deferred rows this run sends again (`retryFailed`).",
+    )
 
     class Meta:
         ordering = ["-scheduled_for", "-id"]
@@ -244,6 +257,7 @@ class DeliveryStatus(models.TextChoices):
     DEFERRED = "DEFERRED", "Deferred"
     FAILED = "FAILED", "Failed"
     SKIPPED = "SKIPPED", "Skipped"
+    BOUNCED = "BOUNCED", "Bounced"
 
 
 # The delivery statuses that still have work: a run with none of them left is finished.
@@ -316,3 +330,88 @@ class DeliveryAttempt(TimeStampedModel):
         if self.mailing_id is None and self.run_id is not None:
             self.mailing_id = self.run.mailing_id
         super().save(*args, **kwargs)
+
+
+# --- Bounces, complaints and the suppression list (issue 12) ------------------------------------
+
+
+class SuppressionReason(models.TextChoices):
+    HARD_BOUNCE = "HARD_BOUNCE", _("Hard bounce")
+    SOFT_BOUNCES = "SOFT_BOUNCES", _("Soft bounces in a row")
+    COMPLAINT = "COMPLAINT", _("Complaint")
+    UNSUBSCRIBED = "UNSUBSCRIBED", _("Unsubscribed")
+    MANUAL = "MANUAL", _("Added by hand")
+
+
+class Suppression(TimeStampedModel):
+    """An address an owner's runs no longer send to, and why."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="suppressions")
+    email = EmailAddressField("e-mail", max_length=254, help_text="The suppressed address.")
+    email_key = models.GeneratedField(
+        expression=Lower("email"), output_field=models.CharField(max_length=254), db_persist=True
+    )
+    reason = models.CharField(max_length=20, choices=SuppressionReason.choices, help_text="Why it is suppressed.")
+    delivery = models.ForeignKey(
+        "DeliveryAttempt",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The delivery row whose bounce or complaint caused it; null when added by hand.",
+    )
+    detail = models.TextField(blank=True, max_length=2000, help_text="The report's status and diagnostic text.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "email_key"], name="mailing_suppression_owner_email_unique"),
+        ]
+        indexes = [models.Index(fields=["owner", "-created_at", "-id"], name="mailing_suppression_owner_idx")]
+
+    def __str__(self):
+        return f"{self.email} ({self.reason})"
+
+
+class BounceKind(models.TextChoices):
+    HARD = "HARD", "Hard bounce"
+    SOFT = "SOFT", "Soft bounce"
+    COMPLAINT = "COMPLAINT", "Complaint"
+
+
+class BounceEvent(models.Model):
+    """One bounce or complaint that named a delivery row: the log that rates and soft-bounce
+    streaks are counted from. One of each kind a row: a report read twice counts once."""
+
+    delivery = models.ForeignKey(DeliveryAttempt, on_delete=models.CASCADE, related_name="bounce_events")
+    mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, related_name="bounce_events", db_index=False)
+    run = models.ForeignKey(MailingRun, on_delete=models.CASCADE, related_name="bounce_events", db_index=False)
+    kind = models.CharField(max_length=10, choices=BounceKind.choices)
+    status_code = models.CharField(max_length=16, blank=True, help_text="The enhanced status code (5.1.1).")
+    diagnostic = models.TextField(blank=True, help_text="The report's diagnostic text.")
+    received_at = models.DateTimeField(help_text="When the report was read.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "kind"], name="mailing_bounce_event_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["mailing", "kind"], name="mailing_bounce_mailing_idx"),
+            models.Index(fields=["run", "kind"], name="mailing_bounce_run_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.status_code} (row {self.delivery_id})"
+
+
+class BounceMailbox(models.Model):
+    """How far the bounce mailbox has been read: the highest UID seen, per UIDVALIDITY. Mail
+    below it is never fetched again, so other mail in the mailbox is read once and left alone."""
+
+    account = models.CharField(max_length=400, unique=True, help_text="user@host:port/folder.")
+    uid_validity = models.BigIntegerField(default=0)
+    last_uid = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.account} (UID {self.last_uid})"

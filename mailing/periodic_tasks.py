@@ -7,6 +7,8 @@ due is `mailing.scheduling`.)
 PERIODIC_TASKS = [
     {"name": "mailing: run due mailings", "func": "mailing.tasks.due_pass"},
     {"name": "mailing: sweep runs", "func": "mailing.tasks.sweep_runs"},
+    # Does nothing until BOUNCE_IMAP_HOST is set.
+    {"name": "mailing: read bounces", "func": "mailing.bounces.tasks.read_bounce_mailbox"},
 ]
 
 

@@ -33,6 +33,8 @@ from mailing import scheduling
 from mailing.models import (
     CLOSED_RUN,
     OPEN_RUN,
+    BounceEvent,
+    BounceKind,
     Client,
     DeliveryAttempt,
     DeliveryStatus,
@@ -223,10 +225,28 @@ _COUNTS = {
     "failed": ("failed_count", DeliveryStatus.FAILED),
     "skipped": ("skipped_count", DeliveryStatus.SKIPPED),
     "pending": (None, DeliveryStatus.QUEUED, DeliveryStatus.SENDING),
+    "bounced": ("bounced_count", DeliveryStatus.BOUNCED),
 }
+
+
+def _complaints(column: str):
+    """Complaints (feedback-loop reports) about a mailing's or a run's rows: they come after the
+    run closed, so they are always counted (through the (mailing|run, kind) index)."""
+    rows = (
+        BounceEvent.objects.filter(**{column: OuterRef("pk")}, kind=BounceKind.COMPLAINT)
+        .order_by()
+        .values(column)
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
 MAILING_STATS = {f"stats_{name}": _mailing_count(*spec) for name, spec in _COUNTS.items()}
+MAILING_STATS["stats_complained"] = _complaints("mailing_id")
 # The same counts for one run: its stored counts once closed, its rows counted while open.
 RUN_STATS = {f"stats_{name}": _run_count(*spec) for name, spec in _COUNTS.items()}
+RUN_STATS["stats_complained"] = _complaints("run_id")
 
 
 def _stats(row: Mailing | MailingRun, annotations: dict) -> dict[str, int]:

@@ -12,6 +12,7 @@ sent only after that.
 
 import base64
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import hmac
@@ -46,6 +47,9 @@ class Result:
     # The session cannot be trusted for another message: the server closed it, a reply never
     # came, or it answered something that is not SMTP.
     connection_lost: bool = False
+    # The server refused the recipient (RCPT), not the sender or the content: a 5xx here is a
+    # hard bounce (mailing.bounces).
+    refused_at_rcpt: bool = False
 
 
 class ConnectError(Exception):
@@ -324,6 +328,7 @@ class Session:
 
     def send_all(self, sender: str, messages: Sequence[tuple[str, bytes]]) -> Iterator[tuple[int, Result]]:
         """Send `(recipient, data)` messages in order, yielding `(index, result)` as each is settled.
+        A message given as `(recipient, data, sender)` has an envelope sender of its own (VERP).
 
         With PIPELINING, the data of one message goes in the same write as the next message's
         MAIL, RCPT and DATA (RFC 2920 lets the content open a group): one round trip a message.
@@ -335,18 +340,18 @@ class Session:
         An error nobody foresaw fails the one message it struck (`unexpected`).
         """
         if not self.pipelining:
-            for index, (recipient, data) in enumerate(messages):
+            for index, (recipient, data, *own) in enumerate(messages):
                 if not self.alive:
                     return
-                yield index, self.send(sender, recipient, data)
+                yield index, self.send(own[0] if own else sender, recipient, data)
             return
         smtp = self._smtp
         pending: tuple[int, bytes] | None = None  # its DATA got 354; its content goes out next
         in_flight = -1
         try:
-            for index, (recipient, data) in enumerate(messages):
+            for index, (recipient, data, *own) in enumerate(messages):
                 try:
-                    envelope = self._envelope(sender, recipient)
+                    envelope = self._envelope(own[0] if own else sender, recipient)
                 except Exception as error:
                     # Nothing of this message was written: it fails alone, the session goes on.
                     envelope = unexpected(error, connection_lost=False)
@@ -409,9 +414,9 @@ class Session:
 
     def _refused(self, replies: list) -> Result | None:
         """None when MAIL, RCPT and DATA were accepted; else the transaction's result, ended."""
-        for code, text in replies[:2]:
+        for stage, (code, text) in enumerate(replies[:2]):
             if not 200 <= code < 300:
-                return self._abandon(replies, classify(code, text))
+                return self._abandon(replies, dataclasses.replace(classify(code, text), refused_at_rcpt=stage == 1))
         code, text = replies[2]
         if code != 354:
             return self._abandon(replies, classify(code, text))
@@ -446,14 +451,14 @@ class Session:
     def _abandon(self, replies: list, result: Result) -> Result:
         """End a transaction that will not carry this message, and keep the session usable."""
         if result.connection_lost or any(code == 421 or code < 0 for code, _ in replies):
-            return Result(result.outcome, result.code, result.response, connection_lost=True)
+            return dataclasses.replace(result, connection_lost=True)
         if len(replies) == 3 and replies[2][0] == 354:
             # A server that accepted DATA without a recipient gets an empty message to end it.
             self._smtp.send(b".\r\n")
             self._smtp.getreply()
         code, _ = self._smtp.rset()
         if not 200 <= code < 300:
-            return Result(result.outcome, result.code, result.response, connection_lost=True)
+            return dataclasses.replace(result, connection_lost=True)
         return result
 
     def _envelope(self, sender: str, recipient: str) -> bytes | Result:

@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet, Value
+from django.db.models.functions import Coalesce
 
 from mailing.models import (
     CLOSED_RUN,
@@ -25,12 +26,15 @@ from mailing.models import (
     MailingRun,
     MailingStatus,
     RunStatus,
+    Suppression,
+    SuppressionReason,
 )
 from mailing.selectors import run_row_count
 from mailing.stats import home_stats_invalidate
 
 D = DeliveryStatus
-# A run's rows are created QUEUED, or SKIPPED when the client has unsubscribed.
+# A run's rows are created QUEUED, or SKIPPED when the client has unsubscribed or the address
+# is on the owner's suppression list.
 DELIVERY_INITIAL = (D.QUEUED, D.SKIPPED)
 DELIVERY_TRANSITIONS: dict[str, frozenset[str]] = {
     # A claim marks the row before the SMTP transaction...
@@ -39,10 +43,13 @@ DELIVERY_TRANSITIONS: dict[str, frozenset[str]] = {
     # ...and the transaction settles it. A claim that could not even reach the server (or whose
     # worker was told to stop) is released to QUEUED/DEFERRED, uncounted; an expired lease (a
     # dead worker) lets another claim take it again.
-    D.SENDING: frozenset({D.SENT, D.DEFERRED, D.FAILED, D.SKIPPED, D.QUEUED, D.SENDING}),
-    D.SENT: frozenset(),
+    # A 5xx reply to RCPT is a hard bounce at once (BOUNCED, not FAILED).
+    D.SENDING: frozenset({D.SENT, D.DEFERRED, D.FAILED, D.SKIPPED, D.QUEUED, D.SENDING, D.BOUNCED}),
+    # A bounce report (a DSN) can come for a row the relay accepted, days later.
+    D.SENT: frozenset({D.BOUNCED}),
     D.FAILED: frozenset(),
     D.SKIPPED: frozenset(),
+    D.BOUNCED: frozenset(),
 }
 
 R = RunStatus
@@ -98,8 +105,30 @@ def move_runs(queryset: QuerySet, target: str, **fields) -> int:
             sent_count=run_row_count(D.SENT),
             failed_count=run_row_count(D.FAILED),
             skipped_count=run_row_count(D.SKIPPED),
+            bounced_count=run_row_count(D.BOUNCED),
         )
     return queryset.update(status=target, **fields)
+
+
+def bounce_deliveries(queryset: QuerySet, **fields) -> int:
+    """Move the SENT rows of `queryset` to BOUNCED (a bounce report came); return how many moved.
+
+    A closed run's stored counts move with its rows: one fewer sent, one more bounced.
+    """
+    with transaction.atomic():
+        rows = list(queryset.filter(status=D.SENT).select_for_update().values_list("pk", "run_id", "run__status"))
+        if not rows:
+            return 0
+        moved = queryset.model.objects.filter(pk__in=[pk for pk, _, _ in rows], status=D.SENT).update(
+            status=D.BOUNCED, **fields
+        )
+        for run_id, run_status in {(run_id, run_status) for _, run_id, run_status in rows}:
+            if run_status in CLOSED_RUN:
+                count = sum(1 for _, each, _ in rows if each == run_id)
+                MailingRun.objects.filter(pk=run_id).update(
+                    sent_count=F("sent_count") - count, bounced_count=Coalesce(F("bounced_count"), Value(0)) + count
+                )
+    return moved
 
 
 def move_mailings(queryset: QuerySet, target: str, **fields) -> int:
@@ -113,33 +142,96 @@ def move_mailings(queryset: QuerySet, target: str, **fields) -> int:
 # --- The engine's statements ------------------------------------------------------------------
 
 UNSUBSCRIBED = "Not sent: the client has unsubscribed."
+# The reply of a row skipped because its address is suppressed, by the suppression's reason.
+SUPPRESSED = {
+    SuppressionReason.HARD_BOUNCE: "Not sent: the address is suppressed (it bounced hard).",
+    SuppressionReason.SOFT_BOUNCES: "Not sent: the address is suppressed (it bounced softly too often in a row).",
+    SuppressionReason.COMPLAINT: "Not sent: the address is suppressed (its owner reported a mail as spam).",
+    SuppressionReason.UNSUBSCRIBED: "Not sent: the address is suppressed (it unsubscribed).",
+    SuppressionReason.MANUAL: "Not sent: the address is suppressed (added by hand).",
+}
 
-_CREATE_DELIVERIES = """
+# The recipients of a run: each of the mailing's clients (or each failed row of the run retried),
+# QUEUED, or SKIPPED with the reason when the client unsubscribed or the owner suppressed the address.
+_INITIAL_ROW = """
 INSERT INTO {attempt} (run_id, mailing_id, client_id, email, full_name, status, attempts, server_response,
                        lease_token, message_id, created_at, updated_at)
-SELECT %s, mc.mailing_id, c.id, c.email, c.full_name,
-       CASE WHEN c.unsubscribed_at IS NULL THEN %s ELSE %s END, 0,
-       CASE WHEN c.unsubscribed_at IS NULL THEN '' ELSE %s END,
+SELECT %s, m.id, c.id, c.email, c.full_name,
+       CASE WHEN c.unsubscribed_at IS NULL AND s.id IS NULL THEN %s ELSE %s END, 0,
+       CASE WHEN c.unsubscribed_at IS NOT NULL THEN %s
+            WHEN s.id IS NOT NULL THEN CASE s.reason {reasons} ELSE %s END
+            ELSE '' END,
        '', '', %s, %s
-FROM {client} c JOIN {through} mc ON mc.client_id = c.id
-WHERE mc.mailing_id = %s
+FROM {client} c JOIN {source} ON {source_client} = c.id
+JOIN {mailing} m ON m.id = %s
+LEFT JOIN {suppression} s ON s.owner_id = m.owner_id AND s.email_key = c.email_key
+WHERE {where}
 ON CONFLICT DO NOTHING
 """
+
+
+def _insert_rows(*, run: MailingRun, now: datetime, source: str, source_client: str, where: str, params: list) -> int:
+    queued, skipped = DELIVERY_INITIAL
+    reasons = " ".join("WHEN %s THEN %s" for _ in SUPPRESSED)
+    sql = _INITIAL_ROW.format(
+        attempt=DeliveryAttempt._meta.db_table,
+        client=Client._meta.db_table,
+        mailing=Mailing._meta.db_table,
+        suppression=Suppression._meta.db_table,
+        source=source,
+        source_client=source_client,
+        reasons=reasons,
+        where=where,
+    )
+    reason_params = [item for pair in SUPPRESSED.items() for item in (str(pair[0]), pair[1])]
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                run.pk,
+                queued,
+                skipped,
+                UNSUBSCRIBED,
+                *reason_params,
+                SUPPRESSED[SuppressionReason.MANUAL],
+                adapt(now),
+                adapt(now),
+                run.mailing_id,
+                *params,
+            ],
+        )
+        return cursor.rowcount
 
 
 def create_deliveries(*, run: MailingRun, now: datetime) -> int:
     """A row for each of the run's recipients, in one statement however many there are (the
     rows never pass through Python); return how many were made."""
-    queued, skipped = DELIVERY_INITIAL
-    sql = _CREATE_DELIVERIES.format(
-        attempt=DeliveryAttempt._meta.db_table,
-        client=Client._meta.db_table,
-        through=Mailing.clients.through._meta.db_table,
+    return _insert_rows(
+        run=run,
+        now=now,
+        source=f"{Mailing.clients.through._meta.db_table} mc",
+        source_client="mc.client_id",
+        where="mc.mailing_id = %s",
+        params=[run.mailing_id],
     )
-    adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [run.pk, queued, skipped, UNSUBSCRIBED, adapt(now), adapt(now), run.mailing_id])
-        return cursor.rowcount
+
+
+# The rows a retry sends again: given up, or still waiting when the run closed.
+RETRIED = (D.FAILED, D.DEFERRED)
+
+
+def create_retry_deliveries(*, run: MailingRun, source: MailingRun, now: datetime) -> int:
+    """A row in `run` for each FAILED or DEFERRED row of the closed run `source` whose client
+    still exists (suppressed addresses SKIPPED, as in any run); return how many were made."""
+    return _insert_rows(
+        run=run,
+        now=now,
+        source=f"{DeliveryAttempt._meta.db_table} old",
+        source_client="old.client_id",
+        where=f"old.run_id = %s AND old.status IN ({', '.join('%s' for _ in RETRIED)})",
+        params=[source.pk, *RETRIED],
+    )
 
 
 class Settlement(NamedTuple):

@@ -28,6 +28,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from mailing import queue, states
+from mailing.bounces import services as bounce_services
+from mailing.bounces import verp
 from mailing.delivery import claims, lifecycle, rate, stopping
 from mailing.delivery.claims import Claim, ClaimedRow, Taken, Verdict
 from mailing.delivery.config import Clock, Config, Enqueue
@@ -60,6 +62,7 @@ class ProcessResult:
     deferred: int = 0
     failed: int = 0
     skipped: int = 0
+    bounced: int = 0
     stopped: Stopped | None = None
     connection_failures: int = 0
     paused_until: datetime | None = None  # the run's pause, as the database keeps it
@@ -74,6 +77,7 @@ class ProcessResult:
         self.deferred += counts[DeliveryStatus.DEFERRED]
         self.failed += counts[DeliveryStatus.FAILED]
         self.skipped += counts[DeliveryStatus.SKIPPED]
+        self.bounced += counts[DeliveryStatus.BOUNCED]
 
 
 def worker_name() -> str:
@@ -214,6 +218,7 @@ class _Ledger:
         settlements, now = list(self.pending), self.worker.clock()
         self.worker.db(claims.settle, claim=self.claim, settlements=settlements, now=now)
         self.pending.clear()
+        self.worker.db(bounce_services.refusals_record, settlements=settlements, now=now)
         self.worker.result.count(settlements)
 
     def release(self, ids: list[int]) -> None:
@@ -383,7 +388,10 @@ class Worker:
         """One session's pass over the messages left, each at the server's pace; the indexes it
         settled."""
         done: set[int] = set()
-        messages = [(item.row.email, item.data) for item in to_send]
+        messages = [
+            (item.row.email, item.data, verp.envelope_sender(item.row.pk, self.prepared.envelope_from))
+            for item in to_send
+        ]
         outcomes = pace.send(self.session, self.prepared.envelope_from, messages)
         try:
             for index, outcome in outcomes:
@@ -416,6 +424,7 @@ class Worker:
                 status = DeliveryStatus.FAILED
             else:
                 next_attempt_at = now + self.config.retry_delay(attempts)
+        status = bounce_services.status_at_send(status=status, code=result.code, refused_at_rcpt=result.refused_at_rcpt)
         return Settlement(
             pk=item.row.pk,
             status=status,

@@ -45,7 +45,7 @@ def test_send_mailing_sends_now_with_a_progress_bar_and_a_summary(owner, smtp_se
     assert out.split("\n") == [
         f"Mailing {mailing.pk} ({mailing}), run {run.pk}: 4 of 4 recipients to send.",
         f"\r[{'#' * 30}] 4/4",
-        "Sent 3, deferred 0, failed 1, skipped 0 (of 4).",
+        "Sent 3, deferred 0, failed 0, bounced 1, skipped 0 (of 4).",
         "",
     ]
     assert err == ""
@@ -87,7 +87,7 @@ def test_send_mailing_when_the_server_is_down_pauses_and_says_so(owner, engine_s
     out, err = call("send_mailing", str(mailing.pk))
 
     # then
-    assert out.splitlines()[-1] == "Sent 0, deferred 0, failed 0, skipped 0 (of 1)."
+    assert out.splitlines()[-1] == "Sent 0, deferred 0, failed 0, bounced 0, skipped 0 (of 1)."
     assert err.strip() == (
         "The mail server could not be reached (Connection refused by the mail server.); the run is paused and "
         "resumes by itself while the cluster runs."
@@ -118,7 +118,7 @@ def test_send_due_starts_due_runs_and_sends_them_here(owner, smtp_server):
 def test_the_schedules_exist_after_migrate_and_setup_schedules_is_idempotent():
     # given: migrate created them; someone broke one
     names = [spec["name"] for spec in SCHEDULES]
-    assert Schedule.objects.filter(name__in=names).count() == 2
+    assert Schedule.objects.filter(name__in=names).count() == 3
     Schedule.objects.filter(name=names[0]).update(minutes=30)
 
     # when
@@ -129,9 +129,11 @@ def test_the_schedules_exist_after_migrate_and_setup_schedules_is_idempotent():
     assert first.splitlines() == [
         "mailing: run due mailings -> mailing.tasks.due_pass every minute: created or repaired",
         "mailing: sweep runs -> mailing.tasks.sweep_runs every minute: already in place",
+        "mailing: read bounces -> mailing.bounces.tasks.read_bounce_mailbox every minute: already in place",
     ]
     assert "created or repaired" not in second
     assert sorted(Schedule.objects.values_list("name", "func", "schedule_type", "minutes", "repeats")) == [
+        ("mailing: read bounces", "mailing.bounces.tasks.read_bounce_mailbox", "I", 1, -1),
         ("mailing: run due mailings", "mailing.tasks.due_pass", "I", 1, -1),
         ("mailing: sweep runs", "mailing.tasks.sweep_runs", "I", 1, -1),
     ]

@@ -87,13 +87,14 @@ def test_each_kind_of_refusal_is_logged_and_only_accepted_mail_is_kept(owner, cl
     # when
     result = process(run, clock)
 
-    # then: 4xx deferred, 5xx failed at once, and the good one sent on a new connection after the 421
-    assert (result.sent, result.deferred, result.failed, result.stopped) == (1, 2, 1, "done")
+    # then: 4xx deferred, a 5xx to RCPT bounced (a hard bounce) at once, and the good one sent on a
+    # new connection after the 421
+    assert (result.sent, result.deferred, result.failed, result.bounced, result.stopped) == (1, 2, 0, 1, "done")
     assert rows(run) == {
         "busy@example.org": (DeliveryStatus.DEFERRED, 1, 451, "451 4.2.1 Mailbox busy, try later"),
         "bye@example.org": (DeliveryStatus.DEFERRED, 1, 421, "421 4.3.2 Service shutting down"),
         "nobody@example.org": (
-            DeliveryStatus.FAILED,
+            DeliveryStatus.BOUNCED,
             1,
             550,
             "550 5.1.1 <nobody@example.org>: Recipient address rejected",

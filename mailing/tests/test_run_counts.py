@@ -99,5 +99,14 @@ def test_a_mailings_stats_add_its_closed_runs_counts_to_its_open_runs_rows(owner
     # then: the first run's counts, and the second's rows as they stand
     assert counts(first)[1:] == (3, 1, 1, 1)
     assert counts(second)[1:] == (None, None, None, None)
-    assert stats == {"total": 6, "sent": 2, "deferred": 1, "failed": 1, "skipped": 1, "pending": 1}
+    assert stats == {
+        "total": 6,
+        "sent": 2,
+        "deferred": 1,
+        "failed": 1,
+        "skipped": 1,
+        "pending": 1,
+        "bounced": 0,
+        "complained": 0,
+    }
     assert selectors.mailing_stats(mailing=listed) == stats

@@ -266,7 +266,7 @@ def test_send_mailing_says_authentication_failed(owner, engine_settings, authori
     call_command("send_mailing", str(mailing.pk), stdout=out, stderr=err)
 
     # then
-    assert out.getvalue().splitlines()[-1] == "Sent 0, deferred 0, failed 0, skipped 0 (of 1)."
+    assert out.getvalue().splitlines()[-1] == "Sent 0, deferred 0, failed 0, bounced 0, skipped 0 (of 1)."
     assert err.getvalue().strip() == (
         "The mail server refused the login: authentication failed (535 5.7.8 Authentication credentials invalid); "
         "the run is paused. Check EMAIL_HOST_USER and EMAIL_HOST_PASSWORD; the run is tried again, with one login, "

@@ -31,7 +31,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Mailing {mailing.pk} ({mailing}), run {run.pk}: {queued} of {total} recipients to send.")
 
         def progress(result):
-            done = result.sent + result.deferred + result.failed + result.skipped
+            done = result.sent + result.deferred + result.failed + result.skipped + result.bounced
             filled = BAR_WIDTH * done // queued if queued else BAR_WIDTH
             bar = "#" * filled + "." * (BAR_WIDTH - filled)
             self.stdout.write(f"\r[{bar}] {done}/{queued}", ending="")
@@ -40,7 +40,7 @@ class Command(BaseCommand):
         result = worker.run_process(run_id=run.pk, on_batch=progress, handover=None)
         while result.stopped == Stopped.HANDED_OVER:
             more = worker.run_process(run_id=run.pk, on_batch=progress, handover=None)
-            for name in ("sent", "deferred", "failed", "skipped", "connection_failures"):
+            for name in ("sent", "deferred", "failed", "skipped", "bounced", "connection_failures"):
                 setattr(more, name, getattr(more, name) + getattr(result, name))
             result = more
         if queued:
@@ -49,8 +49,8 @@ class Command(BaseCommand):
         counts = self._counts(run)
         self.stdout.write(
             f"Sent {counts[DeliveryStatus.SENT]}, deferred {counts[DeliveryStatus.DEFERRED]}, "
-            f"failed {counts[DeliveryStatus.FAILED]}, skipped {counts[DeliveryStatus.SKIPPED]} "
-            f"(of {total})."
+            f"failed {counts[DeliveryStatus.FAILED]}, bounced {counts[DeliveryStatus.BOUNCED]}, "
+            f"skipped {counts[DeliveryStatus.SKIPPED]} (of {total})."
         )
         run.refresh_from_db()
         if result.stopped == Stopped.PAUSED and AuthenticationFailed.describes(run.last_error):
