@@ -9,7 +9,7 @@ import base64
 
 from django.conf import settings
 from django.test import Client as DjangoClient
-from selenium.common.exceptions import NoSuchElementException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
@@ -19,12 +19,36 @@ from core.tests.browser import DESKTOP, SCREENSHOTS
 NARROW = (390, 900)
 
 
+# How long a finder waits for what a person would wait for: the page's data to arrive, a form to
+# appear. The pages render after their GraphQL answers, so a control is there only "soon".
+FIND_SECONDS = 20
+
+
 def wait(driver, seconds: float = 20) -> WebDriverWait:
-    return WebDriverWait(driver, seconds, poll_frequency=0.1)
+    """A wait that polls through the page re-rendering (a stale element is tried again)."""
+    return WebDriverWait(
+        driver,
+        seconds,
+        poll_frequency=0.1,
+        ignored_exceptions=[NoSuchElementException, StaleElementReferenceException],
+    )
+
+
+def _find(driver, look, what: str, seconds: float):
+    """`look(driver)` until it returns something (as Testing Library's findBy*), else NoSuchElement."""
+    try:
+        return wait(driver, seconds).until(look)
+    except TimeoutException:
+        raise NoSuchElementException(f"no visible {what} after {seconds}s") from None
 
 
 def sign_in(driver, base_url: str, user, language: str = "en") -> None:
-    """Open a session for `user` in the browser (as the login page would) and choose the language."""
+    """Open a session for `user` in the browser (as the login page would) and choose the language.
+
+    A signed-in user's own language wins over the cookie (core/middleware.py), so it is the
+    user's too, as if they had picked it on their account page."""
+    type(user).objects.filter(pk=user.pk).update(language=language)
+    user.language = language
     client = DjangoClient()
     client.force_login(user)
     driver.get(f"{base_url}/accounts/login/")
@@ -41,33 +65,39 @@ def _literal(text: str) -> str:
     return "concat(" + ", '\"', ".join(f'"{part}"' for part in text.split('"')) + ")"
 
 
-def by_label(driver, text: str) -> WebElement:
-    """The control whose visible <label> reads `text`."""
-    labels = [
-        label
-        for label in driver.find_elements(By.XPATH, f"//label[normalize-space()={_literal(text)}]")
-        if label.is_displayed()
-    ]
-    if not labels:
-        raise NoSuchElementException(f"no visible label {text!r}")
-    target = labels[0].get_attribute("for")
-    if target:
-        return driver.find_element(By.ID, target)
-    return labels[0].find_element(By.XPATH, ".//input|.//select|.//textarea")
+def by_label(driver, text: str, seconds: float = FIND_SECONDS) -> WebElement:
+    """The control whose visible <label> reads `text`, once it is there."""
+
+    def look(d):
+        labels = [
+            label
+            for label in d.find_elements(By.XPATH, f"//label[normalize-space()={_literal(text)}]")
+            if label.is_displayed()
+        ]
+        if not labels:
+            return None
+        target = labels[0].get_attribute("for")
+        if target:
+            return d.find_element(By.ID, target)
+        return labels[0].find_element(By.XPATH, ".//input|.//select|.//textarea")
+
+    return _find(driver, look, f"label {text!r}", seconds)
 
 
-def button(driver, text: str, within: WebElement | None = None) -> WebElement:
-    """The visible button that reads `text` (or is named so by aria-label)."""
-    root = within or driver
+def button(driver, text: str, within: WebElement | None = None, seconds: float = FIND_SECONDS) -> WebElement:
+    """The visible, enabled button that reads `text` (or is named so by aria-label), once it is there."""
     literal = _literal(text)
-    found = [
-        b
-        for b in root.find_elements(By.XPATH, f".//button[normalize-space()={literal} or @aria-label={literal}]")
-        if b.is_displayed()
-    ]
-    if not found:
-        raise NoSuchElementException(f"no visible button {text!r}")
-    return found[0]
+
+    def look(d):
+        root = within or d
+        found = [
+            b
+            for b in root.find_elements(By.XPATH, f".//button[normalize-space()={literal} or @aria-label={literal}]")
+            if b.is_displayed() and b.is_enabled()
+        ]
+        return found[0] if found else None
+
+    return _find(driver, look, f"button {text!r}", seconds)
 
 
 def link(driver, text: str) -> WebElement:
@@ -83,13 +113,19 @@ def row_with(driver, text: str) -> WebElement:
 
 
 def table_cells(driver, caption: str) -> list[list[str]]:
-    """The body rows of the table captioned `caption`, as the texts of their cells."""
-    table = driver.find_element(By.XPATH, f"//table[caption[normalize-space()={_literal(caption)}]]")
-    return [
-        [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
-        for row in table.find_elements(By.XPATH, "./tbody/tr")
-        if row.is_displayed()
-    ]
+    """The body rows of the table captioned `caption`, as the texts of their cells (read in one go
+    in the page, so that a re-render between two reads cannot mix two versions of the table)."""
+    return driver.execute_script(
+        """
+        const table = [...document.querySelectorAll('table')].find(
+          (t) => t.caption && t.caption.textContent.replace(/\\s+/g, ' ').trim() === arguments[0]);
+        if (!table) return [];
+        return [...table.tBodies].flatMap((body) => [...body.rows])
+          .filter((row) => row.getClientRects().length && getComputedStyle(row).display !== 'none')
+          .map((row) => [...row.cells].filter((c) => c.tagName === 'TD').map((c) => c.innerText.trim()));
+        """,
+        caption,
+    )
 
 
 def page_text(driver) -> str:
