@@ -1,9 +1,28 @@
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
 MASKED_MESSAGE = "Internal server error."
+
+
+def argument_error(argument: str, message: str, *, code: str, nodes=None) -> GraphQLError:
+    """An argument the client got wrong: shown as it is (never masked), naming the argument in its
+    message and in `extensions.field`, with a code of graphql_schema/error_codes.py."""
+    return GraphQLError(message, nodes, extensions={"field": argument, "code": code})
+
+
+SEARCH_MAX = 200
+
+
+def search_text(value: str) -> str:
+    """A `search` filter's text, stripped; refused, by name, beyond SEARCH_MAX characters (a
+    database makes a pattern of it)."""
+    if len(value) > SEARCH_MAX:
+        message = _("Argument 'search' must be at most %(max)d characters.") % {"max": SEARCH_MAX}
+        raise argument_error("search", message, code="too_long")
+    return value.strip()
 
 
 def should_mask_error(error: GraphQLError) -> bool:

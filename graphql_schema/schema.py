@@ -32,6 +32,8 @@ from graphql_schema.mailing.queries import MailingQuery
 from graphql_schema.moderation.mutations import ModerationMutation
 from graphql_schema.moderation.queries import ModerationQuery
 from graphql_schema.monitoring.queries import MonitoringQuery
+from graphql_schema.pagination import CursorArguments
+from graphql_schema.relay import ExistingNode
 from graphql_schema.validation import RequestLimits, ValidationCache
 
 
@@ -55,7 +57,8 @@ class QuerySetOptimizer(DjangoOptimizerExtension):
 @strawberry.type
 class NodeQuery:
     node: relay.Node | None = strawberry_django.node(
-        description="Any object by its global id; null when it does not exist or is not yours."
+        description="Any object by its global id; null when it does not exist or is not yours.",
+        extensions=[ExistingNode()],
     )
 
 
@@ -80,6 +83,7 @@ schema = strawberry.Schema(
         lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
         # After them: it validates with the rules that the extensions above set.
         ValidationCache,
+        CursorArguments,
         mask_errors,
     ],
 )
