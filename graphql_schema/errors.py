@@ -1,3 +1,5 @@
+import logging
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
@@ -25,19 +27,38 @@ def search_text(value: str) -> str:
     return value.strip()
 
 
-def should_mask_error(error: GraphQLError) -> bool:
-    """Mask what may carry internals (stack traces, SQL); let the client's own mistakes through."""
-    if settings.DEBUG:
-        return False
+def is_client_mistake(error: GraphQLError) -> bool:
+    """Whether the error is the client's own (worded for it, safe to show), not a fault of ours."""
     # Errors without a path come from parsing, validating and coercing the request: the
-    # client's mistakes, worded by graphql-core, and safe to show.
+    # client's mistakes, worded by graphql-core.
     if error.path is None:
-        return False
+        return True
     original = error.original_error
     if original is None or isinstance(original, (GraphQLError, PermissionDenied, ValidationError)):
-        return False
+        return True
     # Strawberry's pagination reports a bad `first`/`after` as a ValueError or TypeError.
-    return not (isinstance(original, (ValueError, TypeError)) and str(original).startswith("Argument '"))
+    return isinstance(original, (ValueError, TypeError)) and str(original).startswith("Argument '")
+
+
+def should_mask_error(error: GraphQLError) -> bool:
+    """Mask what may carry internals (stack traces, SQL); let the client's own mistakes through."""
+    return not settings.DEBUG and not is_client_mistake(error)
+
+
+logger = logging.getLogger("strawberry.execution")
+
+
+def log_errors(errors: list[GraphQLError], operation_name: str | None) -> None:
+    """A client's mistake at INFO in one line without a traceback (a fuzzer's thousand requests
+    are a thousand short lines); anything else at ERROR with its traceback. Each line names the
+    operation; LOGGING's format adds the request's id."""
+    operation = operation_name or "anonymous"
+    for error in errors:
+        where = f" (at {'.'.join(str(key) for key in error.path)})" if error.path else ""
+        if is_client_mistake(error):
+            logger.info("%s: %s%s", operation, " ".join(error.message.split()), where)
+        else:
+            logger.error("%s: %s%s", operation, error.message, where, exc_info=error.original_error)
 
 
 def mask_errors() -> MaskErrors:

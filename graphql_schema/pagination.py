@@ -20,7 +20,6 @@ import strawberry
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from graphql import (
-    ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
     InlineFragmentNode,
@@ -101,10 +100,8 @@ class CursorArguments(SchemaExtension):
                 else:
                     continue  # null, or a literal of another type that validation refuses
                 if isinstance(value, str) and not is_cursor(value):
-                    context.result = ExecutionResult(data=None, errors=[not_a_cursor(argument.name.value, [argument])])
-                    break
-            if context.result is not None:
-                break
+                    # Raised before execution: strawberry answers it as the request's only error.
+                    raise not_a_cursor(argument.name.value, [argument])
         yield
 
 

@@ -23,7 +23,7 @@ from graphql_schema.error_codes import (
     MailingErrorCode,
     ModerationErrorCode,
 )
-from graphql_schema.errors import mask_errors
+from graphql_schema.errors import log_errors, mask_errors
 from graphql_schema.execution import Executor
 from graphql_schema.home.queries import HomeQuery
 from graphql_schema.mailing.inputs import SCALARS as MAILING_SCALARS
@@ -68,8 +68,15 @@ Query = merge_types(
 )
 Mutation = merge_types("Mutation", (AccountsMutation, MailingMutation, ModerationMutation, DeliveryMutation))
 
+
+class Schema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        """Log a client's mistakes at INFO in one line, our faults at ERROR with a traceback."""
+        log_errors(errors, execution_context.operation_name if execution_context is not None else None)
+
+
 # Extensions are passed as classes or factories: an instance would be shared by all requests.
-schema = strawberry.Schema(
+schema = Schema(
     query=Query,
     mutation=Mutation,
     config=StrawberryConfig(relay_max_results=settings.GRAPHQL_PAGE_SIZE_MAX, scalar_map={**MAILING_SCALARS}),
