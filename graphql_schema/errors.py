@@ -48,6 +48,18 @@ def should_mask_error(error: GraphQLError) -> bool:
 logger = logging.getLogger("strawberry.execution")
 
 
+def _raised_outside_the_fields(error: GraphQLError) -> bool:
+    """An exception of ours raised outside every field (in an extension): strawberry wraps it with
+    its own text as the message, where graphql-core words a client's mistake itself."""
+    original = error.original_error
+    return (
+        error.path is None
+        and original is not None
+        and not isinstance(original, GraphQLError)
+        and error.message == str(original)
+    )
+
+
 def log_errors(errors: list[GraphQLError], operation_name: str | None) -> None:
     """A client's mistake at INFO in one line without a traceback (a fuzzer's thousand requests
     are a thousand short lines); anything else at ERROR with its traceback. Each line names the
@@ -55,7 +67,7 @@ def log_errors(errors: list[GraphQLError], operation_name: str | None) -> None:
     operation = operation_name or "anonymous"
     for error in errors:
         where = f" (at {'.'.join(str(key) for key in error.path)})" if error.path else ""
-        if is_client_mistake(error):
+        if is_client_mistake(error) and not _raised_outside_the_fields(error):
             logger.info("%s: %s%s", operation, " ".join(error.message.split()), where)
         else:
             logger.error("%s: %s%s", operation, error.message, where, exc_info=error.original_error)

@@ -9,6 +9,7 @@ import pytest
 from django.db.utils import ProgrammingError
 
 from core.request_id import RequestIdFilter
+from graphql_schema import pagination
 from mailing import selectors
 
 
@@ -101,3 +102,18 @@ def test_outside_a_request_the_id_is_a_dash():
 
     # then
     assert record.request_id == "-"
+
+
+@pytest.mark.django_db
+def test_an_exception_in_an_extension_is_an_error_line_with_its_traceback(client, log, monkeypatch):
+    # given: the cursor check (a schema extension, outside every field) fails
+    def fail(value):
+        raise RuntimeError("the cursor check broke")
+
+    monkeypatch.setattr(pagination, "is_cursor", fail)
+
+    # when
+    response = post(client, 'query Posts { posts(after: "abc") { totalCount } }')
+
+    # then
+    assert lines(log) == [("ERROR", "Posts: the cursor check broke", response["X-Request-ID"], True)]
