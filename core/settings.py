@@ -81,6 +81,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of a request carries its id (core/request_id.py).
+    "core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # First after security: every response gets the policy, refusals of later middleware included.
     "csp.middleware.CSPMiddleware",
@@ -408,10 +410,16 @@ STRAWBERRY_DJANGO = {
     "TYPE_DESCRIPTION_FROM_MODEL_DOCSTRING": True,
 }
 
+# One line a record, with the request's id (also in the response's X-Request-ID header) or "-"
+# outside a request. GraphQL errors are logged by `strawberry.execution` (graphql_schema/schema.py
+# `Schema.process_errors`): a client's mistake at INFO in one line, anything else at ERROR with
+# its traceback; GRAPHQL_LOG_LEVEL=WARNING keeps only the latter.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "core.request_id.RequestIdFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"strawberry.execution": {"level": env_str("GRAPHQL_LOG_LEVEL", env_str("LOG_LEVEL", "INFO"))}},
 }

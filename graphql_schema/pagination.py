@@ -13,17 +13,96 @@ single statement would let PostgreSQL walk the primary key backwards, row by row
 the page's rows early: a mailing whose rows are old would cost a read of most of the table.
 """
 
+import re
 from typing import Any
 
 import strawberry
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    StringValueNode,
+    VariableNode,
+)
 from strawberry import relay
+from strawberry.extensions import SchemaExtension
 from strawberry.relay import NodeType, PageInfo, from_base64, to_base64
+from strawberry.relay.types import PREFIX as LIST_CURSOR_PREFIX
 from strawberry.relay.utils import should_resolve_list_connection_edges
 
+from graphql_schema.errors import argument_error
 from mailing.selectors import as_pk
 
 CURSOR_PREFIX = "keyset"
+CURSOR_ARGUMENTS = ("after", "before")
+_CURSOR_VALUE = re.compile(r"[0-9]{1,18}")
+
+
+def is_cursor(value: str) -> bool:
+    """Whether `value` is a cursor of some list of ours: a keyset one, or strawberry's offset one.
+    Which list it belongs to each connection checks itself."""
+    try:
+        prefix, key = from_base64(value)
+    except ValueError:
+        return False
+    return prefix in (CURSOR_PREFIX, LIST_CURSOR_PREFIX) and _CURSOR_VALUE.fullmatch(key) is not None
+
+
+def not_a_cursor(argument: str, nodes=None):
+    return argument_error(
+        argument, _("Argument '%(argument)s' is not a cursor of this list.") % {"argument": argument},
+        code="invalid", nodes=nodes,
+    )  # fmt: skip
+
+
+def _fields(document) -> list[FieldNode]:
+    fields, pending = (
+        [],
+        [
+            definition.selection_set
+            for definition in document.definitions
+            if isinstance(definition, (OperationDefinitionNode, FragmentDefinitionNode))
+        ],
+    )
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                fields.append(selection)
+            if isinstance(selection, (FieldNode, InlineFragmentNode)) and selection.selection_set is not None:
+                pending.append(selection.selection_set)
+    return fields
+
+
+class CursorArguments(SchemaExtension):
+    """Refuse a request whose `after` or `before` is no cursor at all, naming the argument, before
+    anything runs.
+
+    strawberry's offset connections decode a cursor where the query optimizer plans a nested
+    list (inside its parent's resolver) and again where the list is made, and report a bad one
+    as whatever base64 or int() raised ("Incorrect padding"), which is masked as a server error.
+    """
+
+    def on_execute(self):
+        context = self.execution_context
+        variables = context.variables or {}
+        for field in _fields(context.graphql_document) if context.graphql_document else ():
+            for argument in field.arguments or ():
+                if argument.name.value not in CURSOR_ARGUMENTS:
+                    continue
+                value = argument.value
+                if isinstance(value, VariableNode):
+                    value = variables.get(value.name.value)
+                elif isinstance(value, StringValueNode):
+                    value = value.value
+                else:
+                    continue  # null, or a literal of another type that validation refuses
+                if isinstance(value, str) and not is_cursor(value):
+                    # Raised before execution: strawberry answers it as the request's only error.
+                    raise not_a_cursor(argument.name.value, [argument])
+        yield
 
 
 def cursor_for(pk: int) -> str:
@@ -40,7 +119,7 @@ def _key(cursor: str | None, argument: str) -> int | None:
         prefix, value = None, None
     key = as_pk(value) if prefix == CURSOR_PREFIX else None
     if key is None:
-        raise ValueError(f"Argument '{argument}' is not a cursor of this list.")
+        raise not_a_cursor(argument)
     return key
 
 

@@ -1,11 +1,16 @@
 """Turning client-supplied relay ids into primary keys, without trusting them."""
 
+import inspect
 from collections.abc import Callable, Iterable
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from strawberry import relay
+from strawberry.extensions import FieldExtension
+from strawberry.relay.types import GlobalIDValueError
 from strawberry.types.base import get_object_definition
+
+from mailing.selectors import as_pk
 
 
 def _type_name(type_: type) -> str:
@@ -46,3 +51,26 @@ def node_from(info, global_id: relay.GlobalID, type_: type, get: Callable):
     if row is None:
         raise not_found("id", _type_name(type_))
     return row
+
+
+class ExistingNode(FieldExtension):
+    """`node(id)`: null for an id that names no node type, or whose key is no key (`Client:x`),
+    as for a row that does not exist, instead of the error strawberry raises (masked as a server
+    error)."""
+
+    def resolve(self, next_, source, info, **kwargs):
+        return next_(source, info, **kwargs) if _may_exist(info, kwargs["id"]) else None
+
+    async def resolve_async(self, next_, source, info, **kwargs):
+        if not _may_exist(info, kwargs["id"]):
+            return None
+        result = next_(source, info, **kwargs)
+        return await result if inspect.isawaitable(result) else result
+
+
+def _may_exist(info, global_id: relay.GlobalID) -> bool:
+    try:
+        global_id.resolve_type(info)
+    except GlobalIDValueError:
+        return False
+    return as_pk(global_id.node_id) is not None

@@ -24,7 +24,7 @@ from graphql_schema.error_codes import (
     ModerationErrorCode,
     SenderErrorCode,
 )
-from graphql_schema.errors import mask_errors
+from graphql_schema.errors import log_errors, mask_errors
 from graphql_schema.execution import Executor
 from graphql_schema.home.queries import HomeQuery
 from graphql_schema.identities.mutations import IdentitiesMutation
@@ -35,6 +35,8 @@ from graphql_schema.mailing.queries import MailingQuery
 from graphql_schema.moderation.mutations import ModerationMutation
 from graphql_schema.moderation.queries import ModerationQuery
 from graphql_schema.monitoring.queries import MonitoringQuery
+from graphql_schema.pagination import CursorArguments
+from graphql_schema.relay import ExistingNode
 from graphql_schema.validation import RequestLimits, ValidationCache
 
 
@@ -58,7 +60,8 @@ class QuerySetOptimizer(DjangoOptimizerExtension):
 @strawberry.type
 class NodeQuery:
     node: relay.Node | None = strawberry_django.node(
-        description="Any object by its global id; null when it does not exist or is not yours."
+        description="Any object by its global id; null when it does not exist or is not yours.",
+        extensions=[ExistingNode()],
     )
 
 
@@ -80,8 +83,15 @@ Mutation = merge_types(
     "Mutation", (AccountsMutation, MailingMutation, ModerationMutation, DeliveryMutation, IdentitiesMutation)
 )
 
+
+class Schema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        """Log a client's mistakes at INFO in one line, our faults at ERROR with a traceback."""
+        log_errors(errors, execution_context.operation_name if execution_context is not None else None)
+
+
 # Extensions are passed as classes or factories: an instance would be shared by all requests.
-schema = strawberry.Schema(
+schema = Schema(
     query=Query,
     mutation=Mutation,
     config=StrawberryConfig(relay_max_results=settings.GRAPHQL_PAGE_SIZE_MAX, scalar_map={**MAILING_SCALARS}),
@@ -95,6 +105,7 @@ schema = strawberry.Schema(
         lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
         # After them: it validates with the rules that the extensions above set.
         ValidationCache,
+        CursorArguments,
         mask_errors,
     ],
 )

@@ -8,6 +8,7 @@ from strawberry import auto, relay
 
 from accounts import models, selectors
 from graphql_schema.context import Info, viewer
+from graphql_schema.errors import SEARCH_MAX, search_text
 from graphql_schema.fields import annotated_field, django_type
 from graphql_schema.permissions import IsManager, IsSelfOrManager
 from mailing import selectors as mailing_selectors
@@ -28,9 +29,12 @@ def _count(name: str, description: str):
 
 @strawberry_django.filter_type(models.User, description="Filters for the user list.")
 class UserFilter:
-    @strawberry_django.filter_field(description="Text search in the e-mail address and the full name.")
+    @strawberry_django.filter_field(
+        description=f"Text search in the e-mail address and the full name (at most {SEARCH_MAX} characters)."
+    )
     def search(self, value: str, prefix: str) -> Q:
-        return Q(**{f"{prefix}email__icontains": value.strip()}) | Q(**{f"{prefix}full_name__icontains": value.strip()})
+        text = search_text(value)
+        return Q(**{f"{prefix}email__icontains": text}) | Q(**{f"{prefix}full_name__icontains": text})
 
     @strawberry_django.filter_field(description="Only blocked (true) or not blocked (false) users.")
     def is_blocked(self, value: bool, prefix: str) -> Q:

@@ -4,11 +4,11 @@ from typing import Annotated
 import strawberry
 import strawberry_django
 from django.utils.translation import gettext as _
-from graphql import GraphQLError
 from strawberry import relay
 
 from graphql_schema.context import Info, viewer
 from graphql_schema.delivery.types import DeliveryAttemptType, DeliveryDayCountType, MailingRunType
+from graphql_schema.errors import argument_error
 from graphql_schema.mailing.types import MailingType
 from graphql_schema.pagination import KeysetConnection
 from graphql_schema.permissions import IsAuthenticated
@@ -18,8 +18,8 @@ from mailing import models, selectors
 MAX_OPEN_RUNS = 100
 
 
-def _argument_error(argument: str, message: str, code: str = "out_of_range") -> GraphQLError:
-    return GraphQLError(message, extensions={"field": argument, "code": code})
+def _argument_error(argument: str, message: str, code: str = "out_of_range"):
+    return argument_error(argument, message, code=code)
 
 
 @strawberry.type

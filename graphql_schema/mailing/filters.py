@@ -3,28 +3,31 @@ from django.db.models import Q
 from strawberry import auto, relay
 
 from graphql_schema.context import Info, viewer
+from graphql_schema.errors import SEARCH_MAX, search_text
 from graphql_schema.mailing.enums import MailingStatus, Periodicity
 from mailing import models
 from mailing.selectors import as_pk
 
 
 def _search(prefix: str, value: str, fields: list[str]) -> Q:
-    query = Q()
+    query, text = Q(), search_text(value)
     for field in fields:
-        query |= Q(**{f"{prefix}{field}__icontains": value.strip()})
+        query |= Q(**{f"{prefix}{field}__icontains": text})
     return query
 
 
 @strawberry_django.filter_type(models.Client, description="Filters for clients.")
 class ClientFilter:
-    @strawberry_django.filter_field(description="Text search in the e-mail address and the full name.")
+    @strawberry_django.filter_field(
+        description=f"Text search in the e-mail address and the full name (at most {SEARCH_MAX} characters)."
+    )
     def search(self, value: str, prefix: str) -> Q:
         return _search(prefix, value, ["email", "full_name"])
 
 
 @strawberry_django.filter_type(models.Message, description="Filters for messages.")
 class MessageFilter:
-    @strawberry_django.filter_field(description="Text search in the subject.")
+    @strawberry_django.filter_field(description=f"Text search in the subject (at most {SEARCH_MAX} characters).")
     def search(self, value: str, prefix: str) -> Q:
         return _search(prefix, value, ["subject"])
 
@@ -35,7 +38,9 @@ class MailingFilter:
     periodicity: Periodicity | None = strawberry_django.filter_field(description="Only mailings of this periodicity.")
     is_active: auto = strawberry_django.filter_field(description="Only enabled (true) or disabled (false) mailings.")
 
-    @strawberry_django.filter_field(description="Text search in the message's subject.")
+    @strawberry_django.filter_field(
+        description=f"Text search in the message's subject (at most {SEARCH_MAX} characters)."
+    )
     def search(self, value: str, prefix: str) -> Q:
         return _search(prefix, value, ["message__subject"])
 
