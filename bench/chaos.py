@@ -26,6 +26,7 @@ every minute).
 
 import argparse
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -62,6 +63,8 @@ os.environ.update(
     **ENGINE_ENV,
 )
 sys.path.insert(0, str(BASE_DIR))
+# aiosmtpd logs every command at INFO: thousands of lines a second that slow the sink down.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 def say(message: str) -> None:
@@ -85,7 +88,9 @@ class Postgres:
         self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
     def _run(self, *argv: str) -> None:
-        subprocess.run([*self.as_user, *argv], check=True, capture_output=True, timeout=120)
+        # Never a pipe: the postmaster pg_ctl starts would hold it open, and the wait never end.
+        with (self.data.parent / "pg_ctl.log").open("ab") as log:
+            subprocess.run([*self.as_user, *argv], check=True, stdout=log, stderr=subprocess.STDOUT, timeout=120)
 
     def start(self) -> None:
         if not self.data.exists():
@@ -98,7 +103,7 @@ class Postgres:
         self._run(pg_tool("pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.data / "log"), "-w", "start")
 
     def restart(self) -> None:
-        self._run(pg_tool("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "restart")
+        self._run(pg_tool("pg_ctl"), "-D", str(self.data), "-l", str(self.data / "log"), "-m", "fast", "-w", "restart")
 
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
@@ -158,9 +163,8 @@ class App:
 
     def __init__(self, directory: Path, database: str):
         self.log_path = directory / "serve.log"
-        self.env = {
-            key: value for key, value in os.environ.items() if key not in ("DJANGO_SETTINGS_MODULE", "SECRET_KEY")
-        }
+        # SECRET_KEY stays: django-q signs tasks with it, and this script enqueues runs too.
+        self.env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
         self.env.update(
             DEBUG="1",
             DATABASE_URL=f"postgres://postgres@{HOST}:{PG_PORT}/{database}",
@@ -263,6 +267,7 @@ class Outcome:
     sent: int = 0
     at_sink: int = 0
     duplicates: int = 0
+    resumed_in: float | None = None
     recovered_in: float | None = None
     stuck: dict = field(default_factory=dict)
     note: str = ""
@@ -332,7 +337,10 @@ def one_fault(name: str, recipients: int, owner, sink: Sink, inject) -> Outcome:
 
     deadline = restored + 240
     last_sweep = 0.0
+    at_restore = len(sink.recipients(prefix))
     while time.monotonic() < deadline:
+        if outcome.resumed_in is None and len(sink.recipients(prefix)) > at_restore:
+            outcome.resumed_in = time.monotonic() - restored
         if sent() == recipients:
             outcome.recovered_in = time.monotonic() - restored
             break
@@ -371,10 +379,12 @@ def main() -> None:
 
         from _django import test_database
 
-        with test_database() as connection:
+        with test_database() as connection, contextlib.ExitStack() as stopping:
             from accounts.tests.factories import UserFactory
 
             app = App(directory, connection.settings_dict["NAME"])
+            # Stopped before the test database is dropped, whatever happens.
+            stopping.callback(lambda: app is not None and app.make.poll() is None and app.stop(signal.SIGTERM))
             app.start()
             owner = UserFactory()
 
@@ -424,23 +434,25 @@ def main() -> None:
             say(f"serve stopped in {took:.1f} s, make exited {code}")
             app = None
     finally:
-        if app is not None:
-            app.stop(signal.SIGTERM)
         with contextlib.suppress(Exception):
             sink.stop()
         redis.stop()
         postgres.stop()
 
     print()
-    print("| fault | recipients | rows SENT | messages at the sink | duplicates | seconds to recover | stuck |")
+    print(
+        "| fault | recipients | rows SENT | messages at the sink | duplicates "
+        "| seconds to recover (sending again / all SENT) | stuck |"
+    )
     print("|---|---|---|---|---|---|---|")
     for outcome in outcomes:
+        resumed = "-" if outcome.resumed_in is None else f"{outcome.resumed_in:.1f}"
         recovered = "not recovered" if outcome.recovered_in is None else f"{outcome.recovered_in:.1f}"
         stuck = ", ".join(f"{count} {status}" for status, count in outcome.stuck.items()) or "none"
         fault = f"{outcome.fault} {outcome.note}".strip()
         print(
             f"| {fault} | {outcome.recipients} | {outcome.sent} | {outcome.at_sink} | {outcome.duplicates} "
-            f"| {recovered} | {stuck} |"
+            f"| {resumed} / {recovered} | {stuck} |"
         )
     shutil.rmtree(directory, ignore_errors=True)
 
