@@ -132,7 +132,9 @@ def _take_script():
 
 
 def _prefix(server: str) -> str:
-    return f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:rate:{server}"
+    # CACHE_KEY_PREFIX as configured, the same in every process of the installation (the test
+    # settings give each process a cache prefix of its own, which would split the buckets).
+    return f"{settings.CACHE_KEY_PREFIX}:rate:{server}"
 
 
 def _take_redis(server: str, want: int, windows: dict[int, int]) -> Grant:
