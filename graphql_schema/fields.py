@@ -99,9 +99,10 @@ class NodeIdField(FastField):
         return copied
 
 
-def computed_field(compute: Callable, *, annotate=None, description: str):
-    """A field whose value is `compute(row)`; declare its type on the class (`name: T = ...`)."""
-    field = strawberry_django.field(field_cls=FastField, annotate=annotate, description=description)
+def computed_field(compute: Callable, *, annotate=None, only=None, description: str):
+    """A field whose value is `compute(row)`; declare its type on the class (`name: T = ...`).
+    `annotate` and `only` tell the optimizer what the list query must annotate or select for it."""
+    field = strawberry_django.field(field_cls=FastField, annotate=annotate, only=only, description=description)
     field.compute = compute
     return field
 

@@ -8,7 +8,7 @@ from strawberry import auto, relay
 from graphql_schema.context import Info, viewer
 from graphql_schema.delivery.enums import DeliveryStatus, RunStatus, RunTrigger
 from graphql_schema.delivery.filters import DeliveryAttemptFilter
-from graphql_schema.fields import FastField, computed_field, django_type
+from graphql_schema.fields import computed_field, django_type
 from mailing import models, selectors
 
 if TYPE_CHECKING:
@@ -25,14 +25,6 @@ class MailingStatsType:
     failed: int = strawberry.field(description="Given up: refused for good, or too many attempts.")
     skipped: int = strawberry.field(description="Not sent on purpose (unsubscribed, deleted, the end passed).")
     pending: int = strawberry.field(description="Not tried yet, or being sent right now.")
-
-
-def _is_open_field():
-    field = strawberry_django.field(
-        field_cls=FastField, only=["status"], description="Whether the run is still PENDING, RUNNING or PAUSED."
-    )
-    field.compute = lambda run: run.status in models.OPEN_RUN
-    return field
 
 
 @django_type(
@@ -57,7 +49,11 @@ class MailingRunType(relay.Node):
             "(computed in the query that lists runs)."
         ),
     )
-    is_open: bool = _is_open_field()
+    is_open: bool = computed_field(
+        lambda run: run.status in models.OPEN_RUN,
+        only=["status"],
+        description="Whether the run is still PENDING, RUNNING or PAUSED.",
+    )
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):

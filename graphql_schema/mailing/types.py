@@ -7,7 +7,7 @@ from strawberry_django.relay import DjangoListConnection
 from graphql_schema.accounts.types import UserType
 from graphql_schema.context import Info, viewer
 from graphql_schema.delivery.types import MailingRunType, MailingStatsType
-from graphql_schema.fields import FastField, annotated_field, computed_field, django_type
+from graphql_schema.fields import annotated_field, computed_field, django_type
 from graphql_schema.identities.types import SenderIdentityType
 from graphql_schema.mailing.enums import MailingStatus, Periodicity
 from graphql_schema.mailing.filters import (
@@ -59,9 +59,7 @@ class MessageType(relay.Node):
 
 def _utc_field(name: str, description: str):
     """A time column shown in UTC: a mailing's row carries its start and end in its own zone."""
-    field = strawberry_django.field(field_cls=FastField, only=[name], description=description)
-    field.compute = lambda mailing: getattr(mailing, name).astimezone(UTC)
-    return field
+    return computed_field(lambda mailing: getattr(mailing, name).astimezone(UTC), only=[name], description=description)
 
 
 @django_type(
