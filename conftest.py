@@ -1,6 +1,12 @@
+import re
+from contextlib import contextmanager
+
 import pytest
+from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.db import BaseDatabaseCache as DatabaseCache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from strawberry_django.test.client import TestClient
 
 from accounts.tests.factories import UserFactory
@@ -28,6 +34,29 @@ def _empty_cache(request):
     cache.clear()
     yield
     cache.clear()
+
+
+SAVEPOINT = re.compile(r"(RELEASE |ROLLBACK TO )?SAVEPOINT ")
+
+
+@pytest.fixture
+def django_assert_app_queries(db):
+    """Like django_assert_num_queries, but not counting the database cache's own queries (without
+    Redis the cache is a table) nor the savepoints it writes in: what the code under test reads
+    and writes."""
+
+    @contextmanager
+    def check(num: int):
+        with CaptureQueriesContext(connection) as context:
+            yield context
+        queries = [
+            query["sql"]
+            for query in context.captured_queries
+            if settings.CACHE_TABLE not in query["sql"] and not SAVEPOINT.match(query["sql"])
+        ]
+        assert len(queries) == num, f"{len(queries)} queries besides the cache's, not {num}: {queries}"
+
+    return check
 
 
 @pytest.fixture

@@ -1,19 +1,25 @@
-"""Fixed-window counters in the cache (Redis when configured): every process sees the same counts.
+"""Fixed-window counters in the cache that every process shares (Redis, else the database).
 
 A window opens at the first hit of a key and lasts `window` seconds; once `limit` hits are in,
-the key is throttled until the window closes, and the caller is told how long that is.
+the key is throttled until the window closes, and the caller is told how long that is. While Redis
+cannot be reached, the counters go on in the database cache, so the limits still hold.
 """
 
 import hashlib
+import logging
 import math
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+
+from core.cache import CACHE_ERRORS
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,10 +80,19 @@ def _window_keys(limit: Limit, value: str) -> tuple[str, str]:
     return f"{key}:count", f"{key}:start"
 
 
+def _in_shared_cache(operation):
+    """`operation(cache)` on the default cache; on the database's while the default fails."""
+    try:
+        return operation(caches["default"])
+    except CACHE_ERRORS as error:
+        logger.warning("Throttles counted in the database cache: the default cache failed: %s", error)
+        return operation(caches["database"])
+
+
 def retry_after(limit: Limit, value: str, *, now: float | None = None) -> int:
     """Seconds until `value` may try again; 0 when it is not throttled."""
     count_key, start_key = _window_keys(limit, value)
-    values = cache.get_many([count_key, start_key])
+    values = _in_shared_cache(lambda cache: cache.get_many([count_key, start_key]))
     count, start = values.get(count_key), values.get(start_key)
     if count is None or start is None or count < limit.limit:
         return 0
@@ -85,8 +100,7 @@ def retry_after(limit: Limit, value: str, *, now: float | None = None) -> int:
     return max(0, math.ceil(start + limit.window - now))
 
 
-def hit(limit: Limit, value: str) -> int:
-    """Count one more hit for `value`; return the count in the current window."""
+def _hit(cache, limit: Limit, value: str) -> int:
     count_key, start_key = _window_keys(limit, value)
     now = time.time()
     # `add` only writes when the key is absent: the first hit of a window sets its start.
@@ -101,8 +115,13 @@ def hit(limit: Limit, value: str) -> int:
         return 1
 
 
+def hit(limit: Limit, value: str) -> int:
+    """Count one more hit for `value`; return the count in the current window."""
+    return _in_shared_cache(lambda cache: _hit(cache, limit, value))
+
+
 def reset(limit: Limit, value: str) -> None:
-    cache.delete_many(list(_window_keys(limit, value)))
+    _in_shared_cache(lambda cache: cache.delete_many(list(_window_keys(limit, value))))
 
 
 def throttled_error(limit: Limit, seconds: int) -> ValidationError:

@@ -2,6 +2,9 @@
 
 Django's DatabaseCache reads and writes a value in two statements, so two processes adding to the
 same counter (a login throttle) at once could lose a hit; here `incr` holds the row while it adds.
+
+The cache is an optimisation: callers catch CACHE_ERRORS (Redis down or unreachable), log a
+warning and go on without it (the home figures are computed, the throttles count in the database).
 """
 
 import base64
@@ -10,6 +13,9 @@ import pickle
 from django.core.cache.backends.db import DatabaseCache as DjangoDatabaseCache
 from django.db import connections, models, router, transaction
 from django.utils.timezone import now as tz_now
+from redis.exceptions import RedisError
+
+CACHE_ERRORS = (RedisError, OSError)
 
 
 class DatabaseCache(DjangoDatabaseCache):

@@ -29,22 +29,22 @@ def counted(db):
     return {"ann": ann, "a1": a1, "a2": a2, "b1": b1, "b2": b2}
 
 
-def test_figures_match_the_hand_count(counted, django_assert_num_queries):
+def test_figures_match_the_hand_count(counted, django_assert_app_queries):
     # when
-    with django_assert_num_queries(3):
+    with django_assert_app_queries(3):
         stats = home_stats()
 
     # then
     assert stats == HomeStats(mailings_total=5, mailings_active=2, unique_clients=3)
 
 
-def test_figures_come_from_the_cache_while_it_holds(counted, django_assert_num_queries):
+def test_figures_come_from_the_cache_while_it_holds(counted, django_assert_app_queries):
     # given
     home_stats()
     Mailing.objects.all().delete()  # behind the services' back: nothing invalidates
 
     # when
-    with django_assert_num_queries(0):
+    with django_assert_app_queries(0):
         stats = home_stats()
 
     # then
