@@ -33,6 +33,12 @@ module.exports = {
     // The error-code enums are listed for clients to discover; no field returns them because
     // OperationMessage.code stays a String with the lower-case value it always had, so that
     // clients keep working (see graphql_schema/error_codes.py).
-    'defined-types-are-used': ['AccountErrorCode', 'DeliveryErrorCode', 'MailingErrorCode', 'ModerationErrorCode'],
+    'defined-types-are-used': [
+      'AccountErrorCode',
+      'DeliveryErrorCode',
+      'MailingErrorCode',
+      'ModerationErrorCode',
+      'SuppressionErrorCode',
+    ],
   },
 };

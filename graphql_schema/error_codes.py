@@ -116,6 +116,24 @@ class DeliveryErrorCode(Enum):
     ENDED = strawberry.enum_value("ended", description="The mailing's end has passed.")
     NOT_FOUND = strawberry.enum_value("not_found", description=_NOT_FOUND)
     RUN_IN_PROGRESS = strawberry.enum_value("run_in_progress", description="A run of the mailing is still sending.")
+    RUN_OPEN = strawberry.enum_value(
+        "run_open", description="`retryFailed`: the run is still open (pending, running or paused)."
+    )
+    HELD = strawberry.enum_value(
+        "held", description="`retryFailed`: the mailing is disabled, or its owner is blocked from sending."
+    )
+    NOTHING = strawberry.enum_value("nothing", description="`retryFailed`: the run has no failed or deferred row.")
 
 
-ERROR_CODES = (AccountErrorCode, ModerationErrorCode, MailingErrorCode, DeliveryErrorCode)
+@strawberry.enum(
+    name="SuppressionErrorCode", description="Why `suppressAddress` or `liftSuppression` was refused." + _VALUE_NOTE
+)
+class SuppressionErrorCode(Enum):
+    BLANK = strawberry.enum_value("blank", description=_BLANK)
+    INVALID = strawberry.enum_value("invalid", description=_INVALID)
+    MAX_LENGTH = strawberry.enum_value("max_length", description=_MAX_LENGTH)
+    NOT_FOUND = strawberry.enum_value("not_found", description=_NOT_FOUND)
+    UNIQUE = strawberry.enum_value("unique", description="The address is on your suppression list already.")
+
+
+ERROR_CODES = (AccountErrorCode, ModerationErrorCode, MailingErrorCode, DeliveryErrorCode, SuppressionErrorCode)

@@ -27,6 +27,8 @@ NOT_FOUND = {
     "Message": _("Message not found."),
     "Mailing": _("Mailing not found."),
     "User": _("User not found."),
+    "MailingRun": _("Run not found."),
+    "Suppression": _("Suppression not found."),
 }
 
 

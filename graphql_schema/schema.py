@@ -31,6 +31,7 @@ from graphql_schema.error_codes import (
     DeliveryErrorCode,
     MailingErrorCode,
     ModerationErrorCode,
+    SuppressionErrorCode,
 )
 from graphql_schema.errors import mask_errors
 from graphql_schema.execution import Executor
@@ -41,6 +42,8 @@ from graphql_schema.mailing.queries import MailingQuery
 from graphql_schema.moderation.mutations import ModerationMutation
 from graphql_schema.moderation.queries import ModerationQuery
 from graphql_schema.monitoring.queries import MonitoringQuery
+from graphql_schema.suppression.mutations import SuppressionMutation
+from graphql_schema.suppression.queries import SuppressionQuery
 
 
 class ValidationCache(SchemaExtension):
@@ -101,9 +104,21 @@ class NodeQuery:
 
 Query = merge_types(
     "Query",
-    (NodeQuery, AccountsQuery, MailingQuery, ModerationQuery, BlogQuery, HomeQuery, MonitoringQuery, DeliveryQuery),
+    (
+        NodeQuery,
+        AccountsQuery,
+        MailingQuery,
+        ModerationQuery,
+        BlogQuery,
+        HomeQuery,
+        MonitoringQuery,
+        DeliveryQuery,
+        SuppressionQuery,
+    ),
 )
-Mutation = merge_types("Mutation", (AccountsMutation, MailingMutation, ModerationMutation, DeliveryMutation))
+Mutation = merge_types(
+    "Mutation", (AccountsMutation, MailingMutation, ModerationMutation, DeliveryMutation, SuppressionMutation)
+)
 
 # Extensions are passed as classes or factories: an instance would be shared by all requests.
 schema = strawberry.Schema(
@@ -130,5 +145,6 @@ describe(
         MailingMutation: MailingErrorCode,
         ModerationMutation: ModerationErrorCode,
         DeliveryMutation: DeliveryErrorCode,
+        SuppressionMutation: SuppressionErrorCode,
     },
 )
