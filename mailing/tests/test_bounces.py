@@ -22,7 +22,9 @@ from mailing.models import (
     Suppression,
     SuppressionReason,
 )
+from mailing.rendering import unsubscribe_token
 from mailing.selectors import mailing_stats
+from mailing.services.unsubscribe import client_unsubscribe_by_token
 from mailing.tests.factories import ClientFactory, MailingFactory, MessageFactory
 from mailing.tests.imap_server import PASSWORD, USER, Dovecot
 
@@ -385,9 +387,6 @@ def test_a_suppressed_address_is_skipped_by_later_runs_with_the_reason(owner, cl
 @pytest.mark.django_db
 def test_unsubscribing_puts_the_address_on_the_suppression_list(owner):
     # given
-    from mailing.rendering import unsubscribe_token
-    from mailing.services.unsubscribe import client_unsubscribe_by_token
-
     client = ClientFactory(owner=owner, email="ann@example.org")
 
     # when: the link is opened twice
