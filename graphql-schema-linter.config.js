@@ -39,6 +39,7 @@ module.exports = {
       'MailingErrorCode',
       'ModerationErrorCode',
       'SenderErrorCode',
+      'SuppressionErrorCode',
     ],
   },
 };

@@ -31,8 +31,8 @@ TYPES = {
     "OperationMessage.field": "The input field (API name) at fault; null when the reason concerns no one field.",
     "OperationMessage.code": (
         "What is wrong, for a program: a value of the mutation's error-code enum (AccountErrorCode, "
-        "MailingErrorCode, DeliveryErrorCode, ModerationErrorCode or SenderErrorCode; see the mutation's "
-        "payload), in lower case."
+        "MailingErrorCode, DeliveryErrorCode, ModerationErrorCode, SenderErrorCode or SuppressionErrorCode; see "
+        "the mutation's payload), in lower case."
     ),
     "OperationInfo.messages": "The reasons, one for each problem found.",
     "OperationMessageKind": "The kinds of refusal.",
@@ -54,6 +54,10 @@ TYPES = {
     "DeliveryStatus.DEFERRED": "Refused for now; it is retried later.",
     "DeliveryStatus.FAILED": "Given up: refused for good, or too many attempts.",
     "DeliveryStatus.SKIPPED": "Not sent on purpose (unsubscribed, deleted, or the mailing's end passed).",
+    "DeliveryStatus.BOUNCED": (
+        "Undeliverable for good: refused at RCPT with a 5xx, or reported by a hard bounce (the row's reply holds "
+        "the status code and the diagnostic text); the address is suppressed."
+    ),
     "MailingRunStatus.PENDING": "Made, and waiting for a worker.",
     "MailingRunStatus.RUNNING": "Sending.",
     "MailingRunStatus.PAUSED": "Waiting while the mail server cannot be reached; it resumes by itself.",
@@ -61,6 +65,12 @@ TYPES = {
     "MailingRunStatus.CANCELLED": "Stopped before the end (the mailing was disabled, deleted or ended).",
     "MailingRunTrigger.SCHEDULE": "A slot of the mailing's schedule.",
     "MailingRunTrigger.MANUAL": "Started by hand (`sendMailingNow`).",
+    "MailingRunTrigger.RETRY": "The failed and deferred rows of a closed run, sent again (`retryFailed`).",
+    "SuppressionReason.HARD_BOUNCE": "The address bounced hard (5.x.x), in a report or at RCPT.",
+    "SuppressionReason.SOFT_BOUNCES": "The last messages to the address all bounced softly (4.x.x).",
+    "SuppressionReason.COMPLAINT": "The recipient reported a message as spam (a feedback-loop report).",
+    "SuppressionReason.UNSUBSCRIBED": "The client unsubscribed.",
+    "SuppressionReason.MANUAL": "Added by hand (`suppressAddress`).",
     "MailingStatus.CREATED": "Its start has not come yet.",
     "MailingStatus.STARTED": "Between its start and its end: it sends.",
     "MailingStatus.FINISHED": "Its end has passed, or its last run is done.",
@@ -100,6 +110,9 @@ ARGUMENTS = {
     "DeleteSenderIdentityInput.id": "The sender identity to delete; one of yours.",
     "CreateMessageInput.sender": "One of your verified sender identities; null or left out: the service's address.",
     "UpdateMessageInput.sender": "Another of your verified sender identities, or null for the service's address.",
+    "retryFailed.runId": "The closed run whose failed and deferred rows to send again; one of yours.",
+    "SuppressAddressInput.email": "The address to stop sending to.",
+    "LiftSuppressionInput.id": "The suppression to lift; the address is sent to again.",
     "post.id": "The post's global id.",
     "randomPosts.count": "How many posts (at most the number published).",
     "RegisterInput.email": "The address to log in with; the verification link goes there.",

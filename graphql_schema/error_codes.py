@@ -111,7 +111,9 @@ class MailingErrorCode(Enum):
     )
 
 
-@strawberry.enum(name="DeliveryErrorCode", description="Why `sendMailingNow` was refused." + _VALUE_NOTE)
+@strawberry.enum(
+    name="DeliveryErrorCode", description="Why `sendMailingNow` or `retryFailed` was refused." + _VALUE_NOTE
+)
 class DeliveryErrorCode(Enum):
     BLOCKED = strawberry.enum_value("blocked", description="The mailing's owner is blocked from sending.")
     DISABLED = strawberry.enum_value("disabled", description="The mailing is disabled.")
@@ -123,6 +125,13 @@ class DeliveryErrorCode(Enum):
         description="A run of the mailing is still making its first attempts (a recipient not tried yet, or "
         "being sent to now).",
     )
+    RUN_OPEN = strawberry.enum_value(
+        "run_open", description="`retryFailed`: the run is still open (pending, running or paused)."
+    )
+    HELD = strawberry.enum_value(
+        "held", description="`retryFailed`: the mailing is disabled, or its owner is blocked from sending."
+    )
+    NOTHING = strawberry.enum_value("nothing", description="`retryFailed`: the run has no failed or deferred row.")
 
 
 @strawberry.enum(
@@ -149,4 +158,22 @@ class SenderErrorCode(Enum):
     USED_TOKEN = strawberry.enum_value("used_token", description="The link's token was used already.")
 
 
-ERROR_CODES = (AccountErrorCode, ModerationErrorCode, MailingErrorCode, DeliveryErrorCode, SenderErrorCode)
+@strawberry.enum(
+    name="SuppressionErrorCode", description="Why `suppressAddress` or `liftSuppression` was refused." + _VALUE_NOTE
+)
+class SuppressionErrorCode(Enum):
+    BLANK = strawberry.enum_value("blank", description=_BLANK)
+    INVALID = strawberry.enum_value("invalid", description=_INVALID)
+    MAX_LENGTH = strawberry.enum_value("max_length", description=_MAX_LENGTH)
+    NOT_FOUND = strawberry.enum_value("not_found", description=_NOT_FOUND)
+    UNIQUE = strawberry.enum_value("unique", description="The address is on your suppression list already.")
+
+
+ERROR_CODES = (
+    AccountErrorCode,
+    ModerationErrorCode,
+    MailingErrorCode,
+    DeliveryErrorCode,
+    SenderErrorCode,
+    SuppressionErrorCode,
+)

@@ -33,6 +33,8 @@ NOT_FOUND = {
     "Mailing": _("Mailing not found."),
     "User": _("User not found."),
     "SenderIdentity": _("Sender identity not found."),
+    "MailingRun": _("Run not found."),
+    "Suppression": _("Suppression not found."),
 }
 
 

@@ -23,6 +23,7 @@ from graphql_schema.error_codes import (
     MailingErrorCode,
     ModerationErrorCode,
     SenderErrorCode,
+    SuppressionErrorCode,
 )
 from graphql_schema.errors import log_errors, mask_errors
 from graphql_schema.execution import Executor
@@ -37,6 +38,8 @@ from graphql_schema.moderation.queries import ModerationQuery
 from graphql_schema.monitoring.queries import MonitoringQuery
 from graphql_schema.pagination import CursorArguments
 from graphql_schema.relay import ExistingNode
+from graphql_schema.suppression.mutations import SuppressionMutation
+from graphql_schema.suppression.queries import SuppressionQuery
 from graphql_schema.validation import RequestLimits, ValidationCache
 
 
@@ -77,10 +80,12 @@ Query = merge_types(
         MonitoringQuery,
         DeliveryQuery,
         IdentitiesQuery,
+        SuppressionQuery,
     ),
 )
 Mutation = merge_types(
-    "Mutation", (AccountsMutation, MailingMutation, ModerationMutation, DeliveryMutation, IdentitiesMutation)
+    "Mutation",
+    (AccountsMutation, MailingMutation, ModerationMutation, DeliveryMutation, IdentitiesMutation, SuppressionMutation),
 )
 
 
@@ -117,5 +122,6 @@ describe(
         ModerationMutation: ModerationErrorCode,
         DeliveryMutation: DeliveryErrorCode,
         IdentitiesMutation: SenderErrorCode,
+        SuppressionMutation: SuppressionErrorCode,
     },
 )

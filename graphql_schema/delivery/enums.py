@@ -7,7 +7,8 @@ DeliveryStatus = strawberry.enum(
     name="DeliveryStatus",
     description=(
         "Where one recipient of a run is: QUEUED (waiting), SENDING (a worker holds it), SENT (the server "
-        "accepted it), DEFERRED (to be retried), FAILED (given up), SKIPPED (not sent, e.g. unsubscribed)."
+        "accepted it), DEFERRED (to be retried), FAILED (given up), SKIPPED (not sent, e.g. unsubscribed or "
+        "suppressed), BOUNCED (refused at RCPT with a 5xx, or reported undeliverable by a bounce later)."
     ),
 )
 RunStatus = strawberry.enum(

@@ -1,4 +1,5 @@
 from datetime import date
+from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -10,11 +11,34 @@ from graphql_schema.delivery.enums import DeliveryStatus, RunStatus, RunTrigger
 from graphql_schema.delivery.filters import DeliveryAttemptFilter
 from graphql_schema.fields import computed_field, django_type
 from mailing import models, selectors
+from mailing.bounces import selectors as bounce_selectors
 
 if TYPE_CHECKING:
     from graphql_schema.mailing.types import ClientType, MailingType
 
 _MAILING_TYPES = "graphql_schema.mailing.types"
+
+
+@strawberry.enum(name="DeliveryRateWarningCode", description="Which rate of a mailing is too high.")
+class DeliveryRateWarningCode(Enum):
+    BOUNCE_RATE_HIGH = strawberry.enum_value(
+        "bounce_rate_high", description="More than 2 % of the accepted messages bounced."
+    )
+    COMPLAINT_RATE_HIGH = strawberry.enum_value(
+        "complaint_rate_high", description="More than 0.1 % of the accepted messages were reported as spam."
+    )
+
+
+@strawberry.type(
+    name="DeliveryRateWarning",
+    description=(
+        "A rate above the level at which the big mailbox providers start to filter or refuse a sender's mail."
+    ),
+)
+class DeliveryRateWarningType:
+    code: DeliveryRateWarningCode = strawberry.field(description="Which rate it is.")
+    rate: float = strawberry.field(description="The rate, as a fraction (0.025 is 2.5 %).")
+    limit: float = strawberry.field(description="The level it passed, as a fraction.")
 
 
 @strawberry.type(name="MailingStats", description="How the deliveries of a mailing (all its runs) stand.")
@@ -23,8 +47,34 @@ class MailingStatsType:
     sent: int = strawberry.field(description="Accepted by the mail server.")
     deferred: int = strawberry.field(description="Refused for now; to be retried.")
     failed: int = strawberry.field(description="Given up: refused for good, or too many attempts.")
-    skipped: int = strawberry.field(description="Not sent on purpose (unsubscribed, deleted, the end passed).")
+    skipped: int = strawberry.field(
+        description="Not sent on purpose (unsubscribed, suppressed, deleted, the end passed)."
+    )
     pending: int = strawberry.field(description="Not tried yet, or being sent right now.")
+    bounced: int = strawberry.field(
+        description="Bounced: refused at RCPT with a 5xx, or accepted and then reported undeliverable (a DSN)."
+    )
+    complained: int = strawberry.field(description="Reported as spam by their recipient (a feedback-loop report).")
+
+    @strawberry.field(description="Bounced rows as a fraction of the accepted ones (sent + bounced); 0 when none.")
+    def bounce_rate(self) -> float:
+        return self._rates().bounce_rate
+
+    @strawberry.field(description="Complaints as a fraction of the accepted rows (sent + bounced); 0 when none.")
+    def complaint_rate(self) -> float:
+        return self._rates().complaint_rate
+
+    @strawberry.field(
+        description="The rates above their limit (bounces 2 %, complaints 0.1 %); empty when all is well."
+    )
+    def warnings(self) -> list[DeliveryRateWarningType]:
+        return [
+            DeliveryRateWarningType(code=DeliveryRateWarningCode(w.code), rate=w.rate, limit=w.limit)
+            for w in self._rates().warnings
+        ]
+
+    def _rates(self) -> bounce_selectors.Rates:
+        return bounce_selectors.delivery_rates(sent=self.sent, bounced=self.bounced, complained=self.complained)
 
 
 @django_type(

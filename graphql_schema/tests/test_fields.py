@@ -34,6 +34,7 @@ def test_every_field_of_a_model_type_is_a_fast_field_and_basic_where_it_can_be()
         "MailingRun",
         "Message",
         "Post",
+        "Suppression",
         "User",
     }
     slow = [

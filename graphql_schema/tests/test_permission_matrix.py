@@ -46,8 +46,19 @@ from blog.models import Post
 from blog.tests.factories import PostFactory
 from graphql_schema.schema import schema
 from graphql_schema.tests.helpers import gid
+from mailing import states
 from mailing.identities.models import SenderIdentity
-from mailing.models import Client, DeliveryAttempt, Mailing, MailingRun, MailingStatus, Message
+from mailing.models import (
+    Client,
+    DeliveryAttempt,
+    Mailing,
+    MailingRun,
+    MailingStatus,
+    Message,
+    RunStatus,
+    Suppression,
+    SuppressionReason,
+)
 from mailing.tests.factories import ClientFactory, MailingFactory, MessageFactory
 from mailing.tests.smtp_server import SmtpServer
 
@@ -130,6 +141,14 @@ verifySenderIdentity         own     -          ok          ok         ok       
 verifySenderIdentity         other   ok         ok          not_yours  not_yours  not_yours   not_yours  ok
 deleteSenderIdentity         own     -          anon        ok         ok         ok          ok         anon
 deleteSenderIdentity         other   anon       anon        missing    missing    missing     missing    anon
+suppressions                 -       empty      empty       own        own        own         own        empty
+node:Suppression             own     -          null        found      found      found       found      null
+node:Suppression             other   null       null        null       null       null        null       null
+suppressAddress              own     anon       anon        ok         ok         ok          ok         anon
+liftSuppression              own     -          anon        ok         ok         ok          ok         anon
+liftSuppression              other   anon       anon        missing    missing    missing     missing    anon
+retryFailed                  own     -          anon        ok         ok         ok          ok         anon
+retryFailed                  other   anon       anon        missing    missing    missing     missing    anon
 """
 
 
@@ -209,6 +228,13 @@ class Ctx:
     @property
     def rows(self) -> Rows:
         return self.world.rows[self.target_name]
+
+    remembered: str = ""
+
+    def remember(self, value: str) -> str:
+        """Keep a value the outcome needs after the operation (the id of a row it deletes)."""
+        self.remembered = value
+        return value
 
     @property
     def mine(self) -> Rows:
@@ -859,6 +885,38 @@ def identity_edges(queryset) -> dict:
     )
 
 
+def suppressed_everywhere(ctx: Ctx) -> dict:
+    """A suppressed address for every user."""
+    for name, user in ctx.world.users.items():
+        Suppression.objects.create(owner=user, email=f"gone-of-{name}@example.org", reason=SuppressionReason.MANUAL)
+    return {}
+
+
+def target_suppression(ctx: Ctx) -> Suppression:
+    suppressed_everywhere(ctx)
+    return Suppression.objects.get(owner=ctx.target)
+
+
+def closed_run_with_a_failure(ctx: Ctx) -> dict:
+    """A finished run of the target's mailing whose one row failed."""
+    mailing = ctx.rows.mailing
+    run = MailingRun.objects.create(mailing=mailing, scheduled_for=mailing.start_at, status=RunStatus.RUNNING)
+    DeliveryAttempt.objects.create(run=run, client=ctx.rows.client, email=ctx.rows.client.email, status="FAILED")
+    states.move_runs(MailingRun.objects.filter(pk=run.pk), RunStatus.FINISHED)
+    return {"id": gid("MailingRun", run.pk)}
+
+
+def suppression_node() -> Op:
+    return Op(
+        query="query($id: ID!) { node(id: $id) { id } }",
+        variables=lambda ctx: {"id": gid("Suppression", target_suppression(ctx).pk)},
+        outcomes={
+            "null": lambda ctx: data(node=None),
+            "found": lambda ctx: data(node={"id": gid("Suppression", Suppression.objects.get(owner=ctx.target).pk)}),
+        },
+    )
+
+
 OPERATIONS.update(
     {
         "senderIdentities": Op(
@@ -911,6 +969,64 @@ OPERATIONS.update(
                 ),
                 "missing": not_found("deleteSenderIdentity", "id", "Sender identity not found."),
                 "anon": unauthenticated("deleteSenderIdentity"),
+            },
+            changing=("ok",),
+        ),
+        "suppressions": Op(
+            query="{ suppressions { edges { node { id email } } } }",
+            variables=suppressed_everywhere,
+            outcomes={
+                "empty": lambda ctx: data(suppressions={"edges": []}),
+                # The suppression list is its owner's alone, managers included.
+                "own": lambda ctx: data(
+                    suppressions={
+                        "edges": [
+                            {
+                                "node": {
+                                    "id": gid("Suppression", Suppression.objects.get(owner=ctx.actor).pk),
+                                    "email": f"gone-of-{ctx.actor_name}@example.org",
+                                }
+                            }
+                        ]
+                    }
+                ),
+            },
+        ),
+        "node:Suppression": suppression_node(),
+        "suppressAddress": Op(
+            query=input_mutation("suppressAddress", "SuppressAddressInput", "... on Suppression { email reason }"),
+            variables=lambda ctx: {"input": {"email": "stop@example.org"}},
+            outcomes={
+                "ok": lambda ctx: data(
+                    suppressAddress={"__typename": "Suppression", "email": "stop@example.org", "reason": "MANUAL"}
+                ),
+                "anon": unauthenticated("suppressAddress"),
+            },
+            changing=("ok",),
+        ),
+        "liftSuppression": Op(
+            query=input_mutation("liftSuppression", "LiftSuppressionInput", "... on Suppression { id }"),
+            variables=lambda ctx: {"input": {"id": ctx.remember(gid("Suppression", target_suppression(ctx).pk))}},
+            outcomes={
+                "ok": lambda ctx: data(liftSuppression={"__typename": "Suppression", "id": ctx.remembered}),
+                "missing": not_found("liftSuppression", "id", "Suppression not found."),
+                "anon": unauthenticated("liftSuppression"),
+            },
+            changing=("ok",),
+        ),
+        "retryFailed": Op(
+            query=mutation("retryFailed", "(runId: $id)", "... on MailingRun { trigger mailing { id } }", "$id: ID!"),
+            variables=closed_run_with_a_failure,
+            outcomes={
+                "ok": lambda ctx: data(
+                    retryFailed={
+                        "__typename": "MailingRun",
+                        "trigger": "RETRY",
+                        "mailing": {"id": gid("Mailing", ctx.rows.mailing.pk)},
+                    }
+                ),
+                "missing": not_found("retryFailed", "runId", "Run not found."),
+                "anon": unauthenticated("retryFailed"),
             },
             changing=("ok",),
         ),
@@ -1027,6 +1143,7 @@ def snapshot() -> tuple:
         sorted(AccountToken.objects.values_list("pk", "used_at")),
         sorted(MailingRun.objects.values_list("pk", "mailing_id", "trigger")),
         sorted(SenderIdentity.objects.values_list("pk", "owner_id", "email", "verified_at")),
+        sorted(Suppression.objects.values_list("pk", "owner_id", "email", "reason")),
     )
 
 

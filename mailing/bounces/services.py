@@ -35,6 +35,7 @@ from mailing.models import (
     Suppression,
     SuppressionReason,
 )
+from mailing.services.clients import normalize_email
 
 logger = logging.getLogger(__name__)
 
@@ -198,7 +199,7 @@ def status_at_send(*, status: str, code: int | None, refused_at_rcpt: bool) -> s
 
 def suppression_create(*, owner, email: str) -> Suppression:
     """An address the owner suppresses by hand."""
-    suppression = Suppression(owner=owner, email=email.strip(), reason=SuppressionReason.MANUAL)
+    suppression = Suppression(owner=owner, email=normalize_email(email), reason=SuppressionReason.MANUAL)
     suppression.full_clean(exclude=["owner", "delivery"], validate_constraints=False)
     if Suppression.objects.filter(owner=owner, email_key=suppression.email.lower()).exists():
         raise ValidationError(

@@ -1,7 +1,8 @@
 from django.db import transaction
 from django.utils import timezone
 
-from mailing.models import Client
+from mailing.bounces.services import suppression_add
+from mailing.models import Client, SuppressionReason
 from mailing.rendering import client_id_from_token
 
 
@@ -22,4 +23,5 @@ def client_unsubscribe_by_token(*, token: str) -> Client | None:
     if client is not None and client.unsubscribed_at is None:
         client.unsubscribed_at = timezone.now()
         client.save(update_fields=["unsubscribed_at", "updated_at"])
+        suppression_add(owner_id=client.owner_id, email=client.email, reason=SuppressionReason.UNSUBSCRIBED)
     return client

@@ -22,7 +22,9 @@ from mailing.models import (
     Suppression,
     SuppressionReason,
 )
+from mailing.rendering import unsubscribe_token
 from mailing.selectors import mailing_stats
+from mailing.services.unsubscribe import client_unsubscribe_by_token
 from mailing.tests.factories import ClientFactory, MailingFactory, MessageFactory
 from mailing.tests.imap_server import PASSWORD, USER, Dovecot
 
@@ -379,4 +381,19 @@ def test_a_suppressed_address_is_skipped_by_later_runs_with_the_reason(owner, cl
         ("ann@example.org", DeliveryStatus.SKIPPED, "Not sent: the address is suppressed (it bounced hard)."),
         ("bob@example.org", DeliveryStatus.SKIPPED, "Not sent: the address is suppressed (added by hand)."),
         ("cat@example.org", DeliveryStatus.QUEUED, ""),
+    ]
+
+
+@pytest.mark.django_db
+def test_unsubscribing_puts_the_address_on_the_suppression_list(owner):
+    # given
+    client = ClientFactory(owner=owner, email="ann@example.org")
+
+    # when: the link is opened twice
+    client_unsubscribe_by_token(token=unsubscribe_token(client.pk))
+    client_unsubscribe_by_token(token=unsubscribe_token(client.pk))
+
+    # then
+    assert list(Suppression.objects.values_list("owner_id", "email", "reason")) == [
+        (owner.pk, "ann@example.org", SuppressionReason.UNSUBSCRIBED)
     ]
