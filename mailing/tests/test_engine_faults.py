@@ -119,7 +119,7 @@ def test_a_message_that_raises_while_it_is_sent_fails_alone_and_the_batch_goes_o
 # --- Settling in steps, and riding out a database outage -------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("pipelining", [True, False])
 def test_replies_are_written_every_settle_every_messages(owner, clock, smtp_server, engine_settings, pipelining):
     # given: one batch of ten, settled every three; the server looks at the log as each message arrives
@@ -145,7 +145,7 @@ def test_replies_are_written_every_settle_every_messages(owner, clock, smtp_serv
 
 
 @needs_postgresql
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("pipelining", [True, False])
 def test_the_database_going_away_while_replies_are_in_hand_loses_none_and_repeats_none(
     owner, clock, smtp_server, engine_settings, caplog, pipelining
@@ -183,7 +183,7 @@ def test_the_database_going_away_while_replies_are_in_hand_loses_none_and_repeat
     assert sorted(delivered_without_defects(smtp_server)) == emails
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_patiently_backs_off_then_gives_up_with_the_error():
     # given: a statement that fails as a lost connection does, every time
     calls, sleeps = [], []
@@ -277,7 +277,7 @@ def test_sigterm_or_sigint_in_a_worker_process_asks_the_engine_to_stop():
 # --- Pauses ----------------------------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_workers_pausing_in_the_same_millisecond_report_the_pause_the_database_keeps(owner, clock, engine_settings):
     # given: a run paused once before (its next pause is 120 s, the one after 240 s), and two
     # workers whose logins are refused at the same moment

@@ -64,6 +64,7 @@ def test_a_schedule_stored_with_the_old_task_path_is_repaired_by_its_migration()
 
     # then
     assert sorted(Schedule.objects.values_list("name", "func")) == [
+        ("mailing: read bounces", "mailing.bounces.tasks.read_bounce_mailbox"),
         ("mailing: run due mailings", "mailing.tasks.due_pass"),
         ("mailing: sweep runs", "mailing.tasks.sweep_runs"),
     ]
