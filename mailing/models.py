@@ -321,6 +321,9 @@ class DeliveryAttempt(TimeStampedModel):
             models.Index(fields=["mailing", "status", "-id"], name="mailing_delivery_log_idx"),
             models.Index(fields=["mailing", "-id"], name="mailing_delivery_log_all_idx"),
             models.Index(fields=["status", "next_attempt_at"], name="mailing_delivery_due_idx"),
+            # The per-day counts (dashboard, a mailing's page): a range of last attempts of each
+            # of the viewer's mailings, not every row of a years-old mailing.
+            models.Index(fields=["mailing", "last_attempt_at"], name="mailing_delivery_daily_idx"),
         ]
 
     def __str__(self):
