@@ -55,7 +55,7 @@ def other_process_logins(attempts: int) -> list[str]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_processes_share_the_login_throttle_so_exactly_five_wrong_passwords_are_checked(gql):
     # given
     UserFactory(email="owner@example.com")

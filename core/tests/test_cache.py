@@ -23,7 +23,7 @@ def _increment_many(barrier: Barrier) -> None:
         connections.close_all()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_increments_of_the_database_cache_lose_none():
     # given: each thread has its own database connection, as each web worker has
     database = caches["database"]
