@@ -14,6 +14,7 @@ from selenium.webdriver.common.keys import Keys
 from accounts.tests.factories import ManagerFactory, UserFactory
 from core.tests.browser import assert_accessible, start_chromium
 from core.tests.browser_pages import (
+    NARROW,
     button,
     by_label,
     page_text,
@@ -474,6 +475,13 @@ def test_every_page_loads_its_data_without_an_error(browser, site, language, nam
     assert script_errors(browser) == []
     assert_accessible(browser)
     shoot(browser, f"page-{name}-{language}")
+
+    # and on a phone the page itself never scrolls sideways (wide tables scroll in their own box)
+    browser.set_window_size(*NARROW)
+    widths = browser.execute_script(
+        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] == widths[1], widths
 
 
 def _tab_to(driver, name: str, presses: int = 80) -> None:
