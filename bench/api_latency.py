@@ -168,6 +168,7 @@ PIECES = {
     "plain columns read off the row": _generic_column_read,
     "optimizer without its field hook": _optimizer_hook,
     "validation cache": lambda schema: _without_extension(schema, "ValidationCache"),
+    "parser cache": lambda schema: _without_extension(schema, "ParserCache"),
 }
 
 

@@ -11,6 +11,7 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
 )
@@ -117,6 +118,9 @@ schema = strawberry.Schema(
         introspection_rules,
         lambda: QueryDepthLimiter(max_depth=settings.GRAPHQL_MAX_DEPTH),
         lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
+        # After the token limit, which sets the parser's options: a cached document is one
+        # parsed under the same limit.
+        lambda: ParserCache(maxsize=256),
         # Last: it sees the rules that the extensions above add.
         ValidationCache,
         lambda: MaxAliasesLimiter(max_alias_count=settings.GRAPHQL_MAX_ALIASES),
