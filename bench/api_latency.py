@@ -142,6 +142,15 @@ def _without_extension(schema, name):
         yield
 
 
+@contextmanager
+def _generic_column_read(schema):
+    """Plain columns through strawberry-django's generic lookup instead of the row's __dict__."""
+    from graphql_schema.fields import FastField
+
+    with mock.patch.object(FastField, "_plain_attname", property(lambda self: None)):
+        yield
+
+
 def _is_id(field) -> bool:
     return field.python_name == "_id"
 
@@ -156,8 +165,10 @@ PIECES = {
         schema, lambda field: field.compute is not None and not _is_id(field)
     ),
     "basic node id": lambda schema: _resolver_path(schema, _is_id),
+    "plain columns read off the row": _generic_column_read,
     "optimizer without its field hook": _optimizer_hook,
     "validation cache": lambda schema: _without_extension(schema, "ValidationCache"),
+    "parser cache": lambda schema: _without_extension(schema, "ParserCache"),
 }
 
 

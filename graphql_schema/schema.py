@@ -5,7 +5,7 @@ import strawberry_django
 from django.conf import settings
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry import relay
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
@@ -108,6 +108,9 @@ schema = Schema(
         # Depth, aliases and repetition, each fragment measured once (graphql_schema/validation.py).
         RequestLimits,
         lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
+        # After the token limit, which sets the parser's options: a cached document is one
+        # parsed under the same limit.
+        lambda: ParserCache(maxsize=256),
         # After them: it validates with the rules that the extensions above set.
         ValidationCache,
         CursorArguments,
