@@ -34,6 +34,7 @@ def test_every_field_of_a_model_type_is_a_fast_field_and_basic_where_it_can_be()
         "MailingRun",
         "Message",
         "Post",
+        "SenderIdentity",
         "User",
     }
     slow = [
@@ -85,6 +86,7 @@ def test_the_basic_fields_are_the_columns_foreign_keys_ids_and_computed_values()
             "smtp_code",
             "server_response",
             "message_id",
+            "dkim_domain",
             "run",
             "created_at",
         ]
