@@ -86,6 +86,7 @@ export const DELIVERY_STATUS = {
   SENT: () => gettext("SENT"),
   DEFERRED: () => gettext("DEFERRED"),
   FAILED: () => gettext("FAILED"),
+  BOUNCED: () => gettext("BOUNCED"),
   SKIPPED: () => gettext("SKIPPED"),
 };
 
