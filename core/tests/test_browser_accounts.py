@@ -305,6 +305,7 @@ def test_the_dashboard_shows_the_figures_the_chart_and_a_run_until_it_closes(bro
         sent_count=5,
         failed_count=1,
         skipped_count=0,
+        bounced_count=0,
     )
 
     # then: the next poll drops it

@@ -450,6 +450,7 @@ def test_every_page_loads_its_data_without_an_error(browser, site, language, nam
         sent_count=2,
         failed_count=1,
         skipped_count=0,
+        bounced_count=0,
     )
     for n, client in enumerate(clients):
         DeliveryAttempt.objects.create(

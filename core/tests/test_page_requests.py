@@ -64,6 +64,7 @@ def _seed():
         sent_count=3,
         failed_count=0,
         skipped_count=0,
+        bounced_count=0,
     )
     for client in clients:
         DeliveryAttempt.objects.create(
