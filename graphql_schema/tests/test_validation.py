@@ -3,7 +3,7 @@ repetition at one place of the response, and the validation cache's key."""
 
 import pytest
 
-from graphql_schema.validation import MAX_SAME_NAME, ValidationCache
+from graphql_schema.validation import MAX_FRAGMENTS, MAX_SAME_NAME, ValidationCache
 
 
 def chain(levels: int) -> str:
@@ -74,6 +74,26 @@ def test_aliases_are_counted_each_time_their_fragment_is_spread(gql):
     # then
     assert result.data is None
     assert [error["message"] for error in result.errors] == ["32 aliases found. Allowed: 30"]
+
+
+def single_chain(levels: int) -> str:
+    fragments = " ".join(f"fragment F{n} on Query {{ ...F{n + 1} }}" for n in range(levels))
+    return f"query {{ ...F0 }} {fragments} fragment F{levels} on Query {{ __typename }}"
+
+
+@pytest.mark.django_db
+def test_a_document_with_more_fragments_than_the_bound_is_refused_by_count(gql):
+    # given: a chain of MAX_FRAGMENTS fragments in all, and one of a fragment more
+    within, beyond = single_chain(MAX_FRAGMENTS - 1), single_chain(MAX_FRAGMENTS)
+
+    # when
+    accepted = gql.query(within)
+    refused = gql.query(beyond, assert_no_errors=False)
+
+    # then
+    assert accepted.data == {"__typename": "Query"}
+    assert refused.data is None
+    assert refused.errors == [{"message": "The document defines 65 fragments; at most 64 are allowed."}]
 
 
 @pytest.mark.django_db
