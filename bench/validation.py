@@ -84,6 +84,7 @@ def documents() -> list[tuple[str, str]]:
         ("chain of 16", chain(16)),
         ("chain of 18", chain(18)),
         ("chain of 60", chain(60)),
+        ("chain of 63 (64 fragments, the most)", chain(63)),
         ("chain of 150", chain(150)),
         ("chain of 40, 4 spreads each", chain(40, 4)),
         ("me { email } x490", repeats(490)),
