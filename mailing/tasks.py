@@ -4,11 +4,12 @@ Their dotted paths are stored in the cluster's queue and in its `Schedule` rows
 (`mailing.periodic_tasks`): a renamed task needs a migration that repairs the rows.
 """
 
-from mailing.delivery import lifecycle, runs, worker
+from mailing.delivery import lifecycle, runs, stopping, worker
 
 
 def process_run(run_id: int) -> dict:
-    return worker.run_process(run_id=run_id).as_dict()
+    with stopping.task():
+        return worker.run_process(run_id=run_id).as_dict()
 
 
 def due_pass() -> int:

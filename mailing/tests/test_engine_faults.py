@@ -7,6 +7,8 @@ import email.policy
 import logging
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -14,7 +16,7 @@ from datetime import timedelta
 import pytest
 from django.db import OperationalError, connection
 
-from mailing.delivery import claims, stopping
+from mailing.delivery import claims
 from mailing.delivery.config import Config
 from mailing.delivery.worker import Breaker, run_process
 from mailing.models import DeliveryAttempt, DeliveryStatus, MailingRun, RunStatus
@@ -253,25 +255,47 @@ def test_a_task_that_starts_after_the_stop_sends_nothing_and_frees_its_reservati
     assert smtp_server.messages == []
 
 
-def test_sigterm_or_sigint_in_a_worker_process_asks_the_engine_to_stop():
-    # given: the handlers a cluster's worker installs as it starts
-    previous = {signum: signal.getsignal(signum) for signum in stopping.STOP_SIGNALS}
-    seen = []
+# A worker process as django-q starts one: the stop handlers installed, a run's task in hand
+# that goes on until the engine is asked to stop, then settles for half a second.
+WORKER_PROCESS = """
+import time
+from mailing.delivery import stopping
+stopping.on_worker_spawn(sender="django_q", proc_name="Worker-1")
+with stopping.task():
+    print("sending", flush=True)
+    while not stopping.requested():
+        time.sleep(0.01)
+    print("asked to stop", flush=True)
+    time.sleep(0.5)
+    print("settled", flush=True)
+time.sleep(30)
+print("still alive", flush=True)
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_signal_asks_the_engine_to_stop_then_ends_the_worker_process_once_idle(signum):
+    # given: a worker process in the middle of a run's task
+    from django.conf import settings
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", WORKER_PROCESS], cwd=settings.BASE_DIR, stdout=subprocess.PIPE, text=True
+    )
     try:
-        for signum in stopping.STOP_SIGNALS:
-            stopping.reset()
-            stopping.on_worker_spawn(sender="django_q", proc_name="Worker-1")
+        assert process.stdout.readline() == "sending\n"
 
-            # when
-            os.kill(os.getpid(), signum)
-
-            # then
-            seen.append(stopping.requested())
+        # when
+        asked = time.monotonic()
+        process.send_signal(signum)
+        code = process.wait(timeout=20)
+        ended_in = time.monotonic() - asked
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        stopping.reset()
-    assert seen == [True, True]
+        process.kill()
+
+    # then: the task settled first; then the process ended by itself (the cluster replaces a
+    # worker that has exited), not 30 s later
+    assert (code, process.stdout.read()) == (0, "asked to stop\nsettled\n")
+    assert ended_in < 10
 
 
 # --- Pauses ----------------------------------------------------------------------------------
