@@ -173,3 +173,53 @@ def test_a_cluster_stopped_mid_run_settles_what_it_sent_and_the_restart_sends_th
     print(f"stopped in {stopped_in:.1f} s after {at_stop} messages")
     assert sorted(server.recipients()) == [f"r{n:04d}@example.org" for n in range(RECIPIENTS)]
     assert DeliveryAttempt.objects.filter(run=run, status=DeliveryStatus.SENT, attempts=1).count() == RECIPIENTS
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # a zombie has ended; its parent has not reaped it yet
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_worker_signalled_alone_ends_and_its_cluster_sends_the_rest_once(owner, tmp_path):
+    # given: a 2,000-recipient run being sent by a cluster
+    server = SmtpServer().start()
+    server.behaviour.mail_delay = 0.002
+    log = tmp_path / "qcluster.log"
+    now = timezone.now()
+    Client.objects.bulk_create(
+        Client(owner=owner, email=f"r{n:04d}@example.org", full_name=f"Recipient {n}") for n in range(RECIPIENTS)
+    )
+    MailingFactory(
+        owner=owner,
+        clients=list(Client.objects.filter(owner=owner)),
+        start_at=now - timedelta(minutes=1),
+        end_at=now + timedelta(days=1),
+    )
+    (run,) = runs.run_due_mailings(enqueue=queue.enqueue_run)
+    cluster = start_cluster(server, log, MAILING_LEASE_SECONDS="60")
+    try:
+        wait_for(lambda: sent_count() >= 200, 120, "the first 200 rows SENT")
+        sender = DeliveryAttempt.objects.filter(status=DeliveryStatus.SENT).values_list("sent_by_worker", flat=True)[0]
+        pid = int(sender.rsplit(":", 1)[1])
+
+        # when: SIGTERM to that one worker process, as an administrator or a supervisor might
+        os.kill(pid, signal.SIGTERM)
+
+        # then: it ends by itself, the cluster goes on, and the run is sent to the end
+        wait_for(lambda: not _alive(pid), 30, f"worker {pid} to end")
+        assert cluster.poll() is None, log.read_text()[-3000:]
+        lifecycle.runs_sweep(enqueue=queue.enqueue_run)  # hands on what the worker let go, if anything
+        wait_for(lambda: sent_count() == RECIPIENTS, 180, "every recipient to be sent")
+        assert cluster.poll() is None
+    finally:
+        stop_process_group(cluster)
+        server.stop()
+        get_broker().purge_queue()
+
+    # then: every recipient exactly once, at the server and in the log
+    assert sorted(server.recipients()) == [f"r{n:04d}@example.org" for n in range(RECIPIENTS)]
+    assert DeliveryAttempt.objects.filter(run=run, status=DeliveryStatus.SENT, attempts=1).count() == RECIPIENTS
