@@ -2,6 +2,7 @@
 and in Russian, through the visible UI only (labels, button and link text). Screenshots of every
 page, desktop and narrow, go to screenshots/ (git-ignored)."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -479,10 +480,14 @@ def test_every_page_loads_its_data_without_an_error(browser, site, language, nam
 
     # and on a phone the page itself never scrolls sideways (wide tables scroll in their own box)
     browser.set_window_size(*NARROW)
-    widths = browser.execute_script(
-        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-    )
+    # The chart resizes on its ResizeObserver's next call, a frame or so after the window does.
+    deadline = time.monotonic() + 5
+    while (widths := browser.execute_script(PAGE_WIDTHS))[0] != widths[1] and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert widths[0] == widths[1], widths
+
+
+PAGE_WIDTHS = "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
 
 
 def _tab_to(driver, name: str, presses: int = 80) -> None:
