@@ -17,6 +17,7 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
+    JSONField,
     OuterRef,
     Q,
     QuerySet,
@@ -25,7 +26,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, JSONObject, TruncDate
 from django.utils import timezone
 
 from core import roles, zones
@@ -242,11 +243,33 @@ def _complaints(column: str):
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
+def _run_counts():
+    """A run's counts as one JSON object of _COUNTS' names: its stored counts once closed, its rows
+    counted while open, in one pass over them (one subquery, not one a count: a page of runs was
+    as slow to build in Python as its statement was to run)."""
+    stored = {name: Value(0) if closed is None else F(closed) for name, (closed, *_) in _COUNTS.items()}
+    counted = {
+        name: Count("pk", filter=Q(status__in=statuses)) if statuses else Count("pk")
+        for name, (_, *statuses) in _COUNTS.items()
+    }
+    live = (
+        DeliveryAttempt.objects.filter(run_id=OuterRef("pk"))
+        .order_by()
+        .values("run_id")
+        .annotate(counts=JSONObject(**counted))
+        .values("counts")
+    )
+    return Case(
+        When(status__in=CLOSED_RUN, then=JSONObject(**stored)),
+        default=Subquery(live),
+        output_field=JSONField(),
+    )
+
+
 MAILING_STATS = {f"stats_{name}": _mailing_count(*spec) for name, spec in _COUNTS.items()}
 MAILING_STATS["stats_complained"] = _complaints("mailing_id")
 # The same counts for one run: its stored counts once closed, its rows counted while open.
-RUN_STATS = {f"stats_{name}": _run_count(*spec) for name, spec in _COUNTS.items()}
-RUN_STATS["stats_complained"] = _complaints("run_id")
+RUN_STATS = {"stats_counts": _run_counts(), "stats_complained": _complaints("run_id")}
 
 
 def _stats(row: Mailing | MailingRun, annotations: dict) -> dict[str, int]:
@@ -265,7 +288,9 @@ def mailing_stats(*, mailing: Mailing) -> dict[str, int]:
 
 def run_stats(*, run: MailingRun) -> dict[str, int]:
     """The counts of one run, when they were not annotated on it already."""
-    return _stats(run, RUN_STATS)
+    values = _stats(run, RUN_STATS)
+    counts = values.pop("counts") or {}  # an open run without rows has none to count
+    return {name: counts.get(name) or 0 for name in _COUNTS} | values
 
 
 def run_open_list(*, viewer, first: int) -> QuerySet[MailingRun]:
