@@ -346,14 +346,22 @@ def _owner_count(model, *conditions: Q):
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
+_OWNER_COUNTS = {
+    "client_count": (Client,),
+    "message_count": (Message,),
+    "mailing_count": (Mailing,),
+    "active_mailing_count": (Mailing, ACTIVE_MAILING),
+}
+
+
+def owner_count(name: str):
+    """One per-user count of what they own (a key of owner_counts()), as an expression."""
+    return _owner_count(*_OWNER_COUNTS[name])
+
+
 def owner_counts() -> dict:
     """Per-user counts of what they own, as expressions to annotate users with (one query a page)."""
-    return {
-        "client_count": _owner_count(Client),
-        "message_count": _owner_count(Message),
-        "mailing_count": _owner_count(Mailing),
-        "active_mailing_count": _owner_count(Mailing, ACTIVE_MAILING),
-    }
+    return {name: owner_count(name) for name in _OWNER_COUNTS}
 
 
 def mailing_client_count():

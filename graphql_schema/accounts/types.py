@@ -22,9 +22,7 @@ class Role(Enum):
 
 
 def _count(name: str, description: str):
-    return annotated_field(
-        name=name, expression=lambda: mailing_selectors.owner_counts()[name], description=description
-    )
+    return annotated_field(name=name, expression=lambda: mailing_selectors.owner_count(name), description=description)
 
 
 @strawberry_django.filter_type(models.User, description="Filters for the user list.")
