@@ -87,7 +87,7 @@ class UserType(relay.Node):
         lambda user: [Role(role) for role in selectors.user_roles(user)],
         only=["is_superuser"],
         annotate={
-            name: (lambda info, name=name: models.role_annotations()[name]) for name in models.ROLE_ANNOTATIONS.values()
+            name: (lambda info, name=name: models.role_annotation(name)) for name in models.ROLE_ANNOTATIONS.values()
         },
         description="The user's roles: OWNER always, MANAGER and CONTENT_MANAGER when granted.",
     )
