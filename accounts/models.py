@@ -14,13 +14,15 @@ CONTENT_MANAGERS_GROUP = "Content managers"
 ROLE_ANNOTATIONS = {MANAGERS_GROUP: "in_managers_group", CONTENT_MANAGERS_GROUP: "in_content_managers_group"}
 
 
+def role_annotation(attribute: str) -> models.Exists:
+    """Membership of one group, as a boolean expression named by ROLE_ANNOTATIONS' `attribute`."""
+    (group,) = [group for group, named in ROLE_ANNOTATIONS.items() if named == attribute]
+    return models.Exists(User.groups.through.objects.filter(user_id=models.OuterRef("pk"), group__name=group))
+
+
 def role_annotations() -> dict[str, models.Exists]:
     """Group membership as boolean expressions, named as ROLE_ANNOTATIONS says."""
-    membership = User.groups.through.objects
-    return {
-        attribute: models.Exists(membership.filter(user_id=models.OuterRef("pk"), group__name=group))
-        for group, attribute in ROLE_ANNOTATIONS.items()
-    }
+    return {attribute: role_annotation(attribute) for attribute in ROLE_ANNOTATIONS.values()}
 
 
 class UserQuerySet(models.QuerySet):

@@ -8,6 +8,12 @@ of those fields are a column of the row or an object made from it: strawberry's 
 enum or an object type, this executor calls the resolver, then the serializer or the object's
 subfields, directly.
 
+A field that is basic but for its permissions, when those are decided by the viewer (and an
+attribute of the row: graphql_schema.permissions.ViewerPermission), takes the same path: each
+permission's rule for this request's viewer is made once, at its first row, and tested on each
+row (a manager reading a hundred users' `email` decides once that a manager may). A row the
+rule refuses takes graphql-core's path, where the permission extension gives its own answer.
+
 Anything else, and anything that goes wrong before a field's value is in hand (an exception, a
 null where the schema says non-null, a value the scalar refuses, an object of another type),
 takes graphql-core's own path, which runs the field again and reports the error as it always
@@ -28,6 +34,7 @@ import graphql
 from graphql import GraphQLNonNull, Undefined, is_leaf_type, is_object_type
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 logger = logging.getLogger(__name__)
 
@@ -36,29 +43,47 @@ GRAPHQL_CORE_VERSION = "3.3.2"
 
 _MISS = object()
 
-# How each field is completed on the short path: (is_leaf, type, non_null), or None when it has no
-# short path. graphql-core's field definitions are unhashable, so a field is keyed by the object
-# type that holds it (hashed by identity and kept alive by the key, so no key is ever reused by
-# another field) and its name. A schema has a few hundred fields; the bound only matters for
-# schemas made at run time (tests), and a full cache simply starts again.
-_SHAPES: dict[tuple[Any, str], tuple[bool, Any, bool] | None] = {}
+# How each field is completed on the short path: (is_leaf, type, non_null, guarded), or None when it
+# has no short path; `guarded` is (the strawberry field, its viewer permissions) for a field that
+# is basic but for permissions decided by the viewer, None for a basic field. graphql-core's field
+# definitions are unhashable, so a field is keyed by the object type that holds it (hashed by
+# identity and kept alive by the key, so no key is ever reused by another field) and its name. A
+# schema has a few hundred fields; the bound only matters for schemas made at run time (tests),
+# and a full cache simply starts again.
+_SHAPES: dict[tuple[Any, str], tuple[bool, Any, bool, tuple | None] | None] = {}
 _SHAPES_MAX = 4096
 
 
-def _shape(parent_type, name: str, field_def) -> tuple[bool, Any, bool] | None:
-    """(is_leaf, type, non_null) for a basic field without arguments under a leaf or an object type."""
+def _basic_or_guarded(field_def) -> tuple[bool, tuple | None]:
+    """Whether the field is basic (strawberry's `get_result` alone), and if not, (strawberry field,
+    its viewer permissions) for a field basic but for those permissions.
+
+    Not `resolve._is_default` alone: strawberry sets it on any field without a resolver, one
+    whose extensions (a permission) must run included.
+    """
+    definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if getattr(field_def.resolve, "_is_default", False) and getattr(definition, "is_basic_field", False):
+        return True, None
+    guards = getattr(definition, "viewer_guards", None)
+    return False, None if guards is None else (definition, guards)
+
+
+def _shape(parent_type, name: str, field_def) -> tuple[bool, Any, bool, tuple | None] | None:
+    """(is_leaf, type, non_null, guarded) for a basic field without arguments (or one guarded by
+    viewer permissions only) under a leaf or an object type."""
     key = (parent_type, name)
     try:
         return _SHAPES[key]
     except KeyError:
         pass
     shape = None
-    if getattr(field_def.resolve, "_is_default", False) and not field_def.args:
+    if not field_def.args:
+        basic, guarded = _basic_or_guarded(field_def)
         type_ = field_def.type
         non_null = isinstance(type_, GraphQLNonNull)
         inner = type_.of_type if non_null else type_
-        if is_leaf_type(inner) or is_object_type(inner):
-            shape = (is_leaf_type(inner), inner, non_null)
+        if (basic or guarded is not None) and (is_leaf_type(inner) or is_object_type(inner)):
+            shape = (is_leaf_type(inner), inner, non_null, guarded)
     if len(_SHAPES) >= _SHAPES_MAX:
         _SHAPES.clear()
     _SHAPES[key] = shape
@@ -83,6 +108,11 @@ def _is_type_of(object_type, value) -> bool:
 
 
 class ShortPathExecutor(StrawberryGraphQLCoreExecutionContext):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Each viewer permission's rule for this request's viewer, decided at its first row.
+        self._row_rules: dict[Any, Any] = {}
+
     def execute_fields(self, parent_type, source_value, path, grouped_field_set, position_context):
         """graphql-core's execute_fields (GRAPHQL_CORE_VERSION), with the short path.
 
@@ -148,9 +178,14 @@ class ShortPathExecutor(StrawberryGraphQLCoreExecutionContext):
         Nothing of the field has run when it answers _MISS but its (basic, side-effect free)
         resolver, which graphql-core's path calls again.
         """
-        is_leaf, type_, non_null = shape
+        is_leaf, type_, non_null, guarded = shape
         try:
-            value = field_def.resolve(source, None)
+            if guarded is None:
+                value = field_def.resolve(source, None)
+            elif self._allows(guarded[1], source):
+                value = guarded[0].get_result(source, None, [], {})
+            else:  # refused: the permission's own path answers (its error, its null)
+                return _MISS
         except Exception:
             return _MISS
         if value is None:
@@ -181,6 +216,17 @@ class ShortPathExecutor(StrawberryGraphQLCoreExecutionContext):
 
             return await_completed()
         return completed
+
+    def _allows(self, guards, source) -> bool:
+        """Whether each of the field's viewer permissions lets this request's viewer read it on `source`."""
+        rules = self._row_rules
+        for guard in guards:
+            rule = rules.get(guard)
+            if rule is None:
+                rule = rules[guard] = guard.row_rule(self.context_value.request.user)
+            if not rule(source):
+                return False
+        return True
 
 
 @functools.cache

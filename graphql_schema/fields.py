@@ -6,7 +6,9 @@ of each row. Fields that need none of it (a plain column, a foreign key whose ro
 list, a value computed from the row, the node's id) are told apart by FastField, once, and take strawberry's basic path
 (`get_result` alone), which graphql_schema/execution.py shortens further. There is nothing to
 remember: `django_type` makes every field of the type a FastField, and a FastField with a
-resolver, an extension (a permission) or async work keeps strawberry-django's path.
+resolver, an extension or async work keeps strawberry-django's path, but for one kind: a field
+basic but for permissions decided by the viewer (`viewer_guards`), which execution.py tests
+once per request and then reads as a basic field.
 
 strawberry-django's own resolver exists to run the ORM safely under ASGI (it turns a database
 read into a coroutine there). The API is served by the synchronous GraphQLView (Django runs it
@@ -26,6 +28,7 @@ from strawberry.types.base import get_object_definition
 from strawberry_django.fields.field import StrawberryDjangoField
 from strawberry_django.fields.types import field_type_map, input_field_type_map
 
+from graphql_schema.permissions import ViewerPermission
 from mailing.addresses import EmailAddressField
 
 # strawberry-django maps model fields by their exact class: an international address is a String.
@@ -51,7 +54,22 @@ class FastField(StrawberryDjangoField):
 
     @property
     def is_basic_field(self) -> bool:
-        if self.extensions or self.is_async:
+        return not self.extensions and self._reads_only_the_row
+
+    @property
+    def viewer_guards(self) -> tuple[ViewerPermission, ...] | None:
+        """The field's permissions when they are all decided by the viewer (and the row) and
+        the field is basic but for them; None otherwise. graphql_schema.execution tests them
+        once per request and then reads the field as a basic one (`get_result`, no info)."""
+        if not self.extensions or not self._reads_only_the_row:
+            return None
+        if not all(isinstance(extension, ViewerPermission) for extension in self.extensions):
+            return None
+        return tuple(self.extensions)
+
+    @property
+    def _reads_only_the_row(self) -> bool:
+        if self.is_async:
             return False
         if self.compute is not None:
             return True

@@ -17,6 +17,7 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
+    JSONField,
     OuterRef,
     Q,
     QuerySet,
@@ -25,7 +26,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, JSONObject, TruncDate
 from django.utils import timezone
 
 from core import roles, zones
@@ -190,7 +191,7 @@ def run_get(*, viewer, pk) -> MailingRun | None:
 # A mailing's delivery counts, as annotations. A closed run's counts were taken as it closed
 # (`states.move_runs`); an open run's rows are counted (through the (run, status) index). So a
 # page of mailings reads a few run rows per mailing, however many delivery rows they have, and
-# one correlated subquery per count keeps it to the page's mailings (no GROUP BY of every row).
+# correlated subqueries keep it to the page's mailings (no GROUP BY of every row).
 def run_row_count(*statuses: str):
     """A run's rows in `statuses` (all when none), counted, as an expression over runs."""
     rows = DeliveryAttempt.objects.filter(run_id=OuterRef("pk"))
@@ -198,24 +199,6 @@ def run_row_count(*statuses: str):
         rows = rows.filter(status__in=statuses)
     rows = rows.order_by().values("run_id").annotate(count=Count("pk")).values("count")
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
-
-
-def _run_count(closed_field: str | None, *statuses: str):
-    """A run's count: taken as it closed, or counted while it is open."""
-    # No field: a count of open statuses, which is 0 once the run is closed.
-    closed = Value(0) if closed_field is None else F(closed_field)
-    return Case(When(status__in=CLOSED_RUN, then=closed), default=run_row_count(*statuses), output_field=IntegerField())
-
-
-def _mailing_count(closed_field: str | None, *statuses: str):
-    runs = (
-        MailingRun.objects.filter(mailing_id=OuterRef("pk"))
-        .order_by()
-        .values("mailing_id")
-        .annotate(count=Sum(_run_count(closed_field, *statuses)))
-        .values("count")
-    )
-    return Coalesce(Subquery(runs, output_field=IntegerField()), Value(0))
 
 
 _COUNTS = {
@@ -242,11 +225,63 @@ def _complaints(column: str):
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
-MAILING_STATS = {f"stats_{name}": _mailing_count(*spec) for name, spec in _COUNTS.items()}
+def _counted() -> dict:
+    """_COUNTS' names as counts of delivery rows by status (filtered COUNTs: one pass over them)."""
+    return {
+        name: Count("pk", filter=Q(status__in=statuses)) if statuses else Count("pk")
+        for name, (_, *statuses) in _COUNTS.items()
+    }
+
+
+def _run_counts():
+    """A run's counts as one JSON object of _COUNTS' names: its stored counts once closed, its rows
+    counted while open, in one pass over them (one subquery, not one a count: a page of runs was
+    as slow to build in Python as its statement was to run)."""
+    stored = {name: Value(0) if closed is None else F(closed) for name, (closed, *_) in _COUNTS.items()}
+    live = (
+        DeliveryAttempt.objects.filter(run_id=OuterRef("pk"))
+        .order_by()
+        .values("run_id")
+        .annotate(counts=JSONObject(**_counted()))
+        .values("counts")
+    )
+    return Case(
+        When(status__in=CLOSED_RUN, then=JSONObject(**stored)),
+        default=Subquery(live),
+        output_field=JSONField(),
+    )
+
+
+def _mailing_counts() -> dict:
+    """A mailing's counts as two JSON objects of _COUNTS' names, to be added up: its closed runs'
+    stored counts summed (one pass over its runs), and its open runs' rows counted (one pass over
+    them, through the (run, status) index)."""
+    summed = {name: Sum(closed) for name, (closed, *_) in _COUNTS.items() if closed is not None}
+    stored = (
+        MailingRun.objects.filter(mailing_id=OuterRef("pk"), status__in=CLOSED_RUN)
+        .order_by()
+        .values("mailing_id")
+        .annotate(counts=JSONObject(**summed))
+        .values("counts")
+    )
+    open_runs = MailingRun.objects.filter(mailing_id=OuterRef(OuterRef("pk")), status__in=OPEN_RUN).values("pk")
+    live = (
+        DeliveryAttempt.objects.filter(run_id__in=open_runs)
+        .order_by()
+        .values("mailing_id")
+        .annotate(counts=JSONObject(**_counted()))
+        .values("counts")
+    )
+    return {
+        "stats_stored": Subquery(stored, output_field=JSONField()),
+        "stats_live": Subquery(live, output_field=JSONField()),
+    }
+
+
+MAILING_STATS = _mailing_counts()
 MAILING_STATS["stats_complained"] = _complaints("mailing_id")
 # The same counts for one run: its stored counts once closed, its rows counted while open.
-RUN_STATS = {f"stats_{name}": _run_count(*spec) for name, spec in _COUNTS.items()}
-RUN_STATS["stats_complained"] = _complaints("run_id")
+RUN_STATS = {"stats_counts": _run_counts(), "stats_complained": _complaints("run_id")}
 
 
 def _stats(row: Mailing | MailingRun, annotations: dict) -> dict[str, int]:
@@ -260,12 +295,16 @@ def _stats(row: Mailing | MailingRun, annotations: dict) -> dict[str, int]:
 
 def mailing_stats(*, mailing: Mailing) -> dict[str, int]:
     """The counts of one mailing, when they were not annotated on it already."""
-    return _stats(mailing, MAILING_STATS)
+    values = _stats(mailing, MAILING_STATS)
+    stored, live = values.pop("stored") or {}, values.pop("live") or {}  # none: no such runs
+    return {name: (stored.get(name) or 0) + (live.get(name) or 0) for name in _COUNTS} | values
 
 
 def run_stats(*, run: MailingRun) -> dict[str, int]:
     """The counts of one run, when they were not annotated on it already."""
-    return _stats(run, RUN_STATS)
+    values = _stats(run, RUN_STATS)
+    counts = values.pop("counts") or {}  # an open run without rows has none to count
+    return {name: counts.get(name) or 0 for name in _COUNTS} | values
 
 
 def run_open_list(*, viewer, first: int) -> QuerySet[MailingRun]:
@@ -321,14 +360,22 @@ def _owner_count(model, *conditions: Q):
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
+_OWNER_COUNTS = {
+    "client_count": (Client,),
+    "message_count": (Message,),
+    "mailing_count": (Mailing,),
+    "active_mailing_count": (Mailing, ACTIVE_MAILING),
+}
+
+
+def owner_count(name: str):
+    """One per-user count of what they own (a key of owner_counts()), as an expression."""
+    return _owner_count(*_OWNER_COUNTS[name])
+
+
 def owner_counts() -> dict:
     """Per-user counts of what they own, as expressions to annotate users with (one query a page)."""
-    return {
-        "client_count": _owner_count(Client),
-        "message_count": _owner_count(Message),
-        "mailing_count": _owner_count(Mailing),
-        "active_mailing_count": _owner_count(Mailing, ACTIVE_MAILING),
-    }
+    return {name: owner_count(name) for name in _OWNER_COUNTS}
 
 
 def mailing_client_count():

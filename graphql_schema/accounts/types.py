@@ -9,7 +9,7 @@ from strawberry import auto, relay
 from accounts import models, selectors
 from graphql_schema.context import Info, viewer
 from graphql_schema.errors import SEARCH_MAX, search_text
-from graphql_schema.fields import annotated_field, django_type
+from graphql_schema.fields import annotated_field, computed_field, django_type
 from graphql_schema.permissions import IsManager, IsSelfOrManager
 from mailing import selectors as mailing_selectors
 
@@ -22,9 +22,7 @@ class Role(Enum):
 
 
 def _count(name: str, description: str):
-    return annotated_field(
-        name=name, expression=lambda: mailing_selectors.owner_counts()[name], description=description
-    )
+    return annotated_field(name=name, expression=lambda: mailing_selectors.owner_count(name), description=description)
 
 
 @strawberry_django.filter_type(models.User, description="Filters for the user list.")
@@ -69,20 +67,6 @@ class UserType(relay.Node):
     date_joined: datetime = strawberry_django.field(description="When the account was created.")
     last_login: datetime | None = strawberry_django.field(description="When the user last logged in.")
 
-    @strawberry_django.field(only=["email_verified_at"], description="Whether the user has verified the address.")
-    def email_verified(self, root: models.User) -> bool:
-        return root.is_verified
-
-    @strawberry_django.field(
-        only=["is_superuser"],
-        annotate={
-            name: (lambda info, name=name: models.role_annotations()[name]) for name in models.ROLE_ANNOTATIONS.values()
-        },
-        description="The user's roles: OWNER always, MANAGER and CONTENT_MANAGER when granted.",
-    )
-    def roles(self, root: models.User) -> list[Role]:
-        return [Role(role) for role in selectors.user_roles(root)]
-
     blocked_at: datetime | None = strawberry_django.field(
         extensions=[IsManager()], description="When a manager blocked the user; null when not blocked. Managers only."
     )
@@ -94,6 +78,19 @@ class UserType(relay.Node):
     message_count: int = _count("message_count", "How many messages the user has.")
     mailing_count: int = _count("mailing_count", "How many mailings the user has.")
     active_mailing_count: int = _count("active_mailing_count", "How many of the user's mailings are active.")
+    email_verified: bool = computed_field(
+        lambda user: user.is_verified,
+        only=["email_verified_at"],
+        description="Whether the user has verified the address.",
+    )
+    roles: list[Role] = computed_field(
+        lambda user: [Role(role) for role in selectors.user_roles(user)],
+        only=["is_superuser"],
+        annotate={
+            name: (lambda info, name=name: models.role_annotation(name)) for name in models.ROLE_ANNOTATIONS.values()
+        },
+        description="The user's roles: OWNER always, MANAGER and CONTENT_MANAGER when granted.",
+    )
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):

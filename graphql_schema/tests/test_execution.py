@@ -141,6 +141,52 @@ def test_the_api_uses_the_short_path(gql, owner):
     assert any(leaf is not None for leaf in execution._SHAPES.values())
 
 
+@pytest.mark.django_db
+def test_viewer_permissions_are_decided_once_a_request_and_a_refusal_keeps_its_answer(gql, owner, monkeypatch):
+    # given: a manager, two mailings of the owner, and the rules the permissions make, counted
+    from accounts.tests.factories import ManagerFactory
+    from graphql_schema.permissions import IsManager, IsSelfOrManager
+    from mailing.tests.factories import MailingFactory
+
+    manager = ManagerFactory(email="manager@example.com")
+    MailingFactory.create_batch(2, owner=owner)
+    made = []
+    for permission in (IsManager, IsSelfOrManager):
+        monkeypatch.setattr(
+            permission,
+            "row_rule",
+            lambda self, user, real=permission.row_rule: made.append(type(self).__name__) or real(self, user),
+        )
+    users = "users(first: 10) { edges { node { email blockedReason } } }"
+    mine = "me { email blockedAt } mailings(first: 10) { edges { node { owner { email timeZone } } } }"
+
+    # when
+    with gql.login(manager):
+        as_manager = gql.query(f"{{ {users} {mine} }}")
+    made_for_manager = sorted(made)
+    with gql.login(owner):
+        as_owner = gql.query(f"{{ {mine} }}", assert_no_errors=False)
+
+    # then: the manager reads every row, with one rule a permission (a field's) for the request
+    assert sorted(edge["node"]["email"] for edge in as_manager.data["users"]["edges"]) == [
+        "manager@example.com",
+        "owner@example.com",
+    ]
+    assert as_manager.data["me"] == {"email": "manager@example.com", "blockedAt": None}
+    assert (
+        as_manager.data["mailings"]["edges"]
+        == [{"node": {"owner": {"email": "owner@example.com", "timeZone": "UTC"}}}] * 2
+    )
+    # `users` itself, blockedReason, blockedAt; email; owner, timeZone
+    assert made_for_manager == ["IsManager"] * 3 + ["IsSelfOrManager"] * 3
+    # the owner reads their own rows; a refused field answers as the permission does (a silent null)
+    assert as_owner.data == {
+        "me": {"email": "owner@example.com", "blockedAt": None},
+        "mailings": {"edges": [{"node": {"owner": {"email": "owner@example.com", "timeZone": "UTC"}}}] * 2},
+    }
+    assert as_owner.errors is None
+
+
 def test_the_pinned_graphql_core_is_the_one_installed_and_gets_the_short_path():
     # given
     requirements = (Path(__file__).resolve().parents[2] / "requirements.txt").read_text()

@@ -102,5 +102,31 @@ def test_the_basic_fields_are_the_columns_foreign_keys_ids_and_computed_values()
             "message_count",
             "mailing_count",
             "active_mailing_count",
+            "email_verified",
+            "roles",
         ]
     )
+
+
+def test_the_fields_behind_viewer_permissions_are_basic_but_for_them():
+    # given
+    definitions = {definition.name: definition for definition in _model_types()}
+
+    # when
+    guarded = {
+        f"{name}.{field.python_name}": [type(guard).__name__ for guard in field.viewer_guards]
+        for name, definition in definitions.items()
+        for field in definition.fields
+        if isinstance(field, FastField) and field.viewer_guards is not None
+    }
+
+    # then
+    assert guarded == {
+        "User.email": ["IsSelfOrManager"],
+        "User.time_zone": ["IsSelfOrManager"],
+        "User.language": ["IsSelfOrManager"],
+        "User.blocked_at": ["IsManager"],
+        "User.blocked_reason": ["IsManager"],
+        "Mailing.owner": ["IsSelfOrManager"],
+    }
+    assert not any(definitions["User"].get_field(name).is_basic_field for name in ("email", "blocked_at"))
