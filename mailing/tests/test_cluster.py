@@ -22,7 +22,7 @@ from django_q.brokers import get_broker
 from core.processes import kill_process_group, start_qcluster, stop_process_group
 from mailing import queue
 from mailing.delivery import lifecycle, runs
-from mailing.models import Client, DeliveryAttempt, DeliveryStatus
+from mailing.models import Client, DeliveryAttempt, DeliveryStatus, MailingRun
 from mailing.tests.factories import MailingFactory
 from mailing.tests.smtp_server import SmtpServer
 
@@ -62,16 +62,8 @@ def wait_for(condition, timeout: float, what: str) -> None:
         time.sleep(0.1)
 
 
-def sent_count() -> int:
-    return DeliveryAttempt.objects.filter(status=DeliveryStatus.SENT).count()
-
-
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_cluster_killed_mid_run_finishes_every_recipient_after_restart(owner, tmp_path):
-    # given: a 2,000-recipient mailing due now, and a sink that takes a few ms a message
-    server = SmtpServer().start()
-    server.behaviour.mail_delay = 0.002
-    log = tmp_path / "qcluster.log"
+def due_run(owner) -> MailingRun:
+    """The run of a mailing to RECIPIENTS clients that is due now, handed to the cluster."""
     now = timezone.now()
     Client.objects.bulk_create(
         Client(owner=owner, email=f"r{n:04d}@example.org", full_name=f"Recipient {n}") for n in range(RECIPIENTS)
@@ -83,6 +75,20 @@ def test_a_cluster_killed_mid_run_finishes_every_recipient_after_restart(owner, 
         end_at=now + timedelta(days=1),
     )
     (run,) = runs.run_due_mailings(enqueue=queue.enqueue_run)
+    return run
+
+
+def sent_count() -> int:
+    return DeliveryAttempt.objects.filter(status=DeliveryStatus.SENT).count()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_cluster_killed_mid_run_finishes_every_recipient_after_restart(owner, tmp_path):
+    # given: a 2,000-recipient mailing due now, and a sink that takes a few ms a message
+    server = SmtpServer().start()
+    server.behaviour.mail_delay = 0.002
+    log = tmp_path / "qcluster.log"
+    run = due_run(owner)
 
     cluster = start_cluster(server, log)
     try:
@@ -129,17 +135,7 @@ def test_a_cluster_stopped_mid_run_settles_what_it_sent_and_the_restart_sends_th
     server = SmtpServer().start()
     server.behaviour.mail_delay = 0.002
     log = tmp_path / "qcluster.log"
-    now = timezone.now()
-    Client.objects.bulk_create(
-        Client(owner=owner, email=f"r{n:04d}@example.org", full_name=f"Recipient {n}") for n in range(RECIPIENTS)
-    )
-    MailingFactory(
-        owner=owner,
-        clients=list(Client.objects.filter(owner=owner)),
-        start_at=now - timedelta(minutes=1),
-        end_at=now + timedelta(days=1),
-    )
-    (run,) = runs.run_due_mailings(enqueue=queue.enqueue_run)
+    run = due_run(owner)
     # A lease no starved worker outlives on a loaded machine: the restart must not need one to end.
     cluster = start_cluster(server, log, MAILING_LEASE_SECONDS="60")
     try:
@@ -189,17 +185,7 @@ def test_a_worker_signalled_alone_ends_and_its_cluster_sends_the_rest_once(owner
     server = SmtpServer().start()
     server.behaviour.mail_delay = 0.002
     log = tmp_path / "qcluster.log"
-    now = timezone.now()
-    Client.objects.bulk_create(
-        Client(owner=owner, email=f"r{n:04d}@example.org", full_name=f"Recipient {n}") for n in range(RECIPIENTS)
-    )
-    MailingFactory(
-        owner=owner,
-        clients=list(Client.objects.filter(owner=owner)),
-        start_at=now - timedelta(minutes=1),
-        end_at=now + timedelta(days=1),
-    )
-    (run,) = runs.run_due_mailings(enqueue=queue.enqueue_run)
+    run = due_run(owner)
     cluster = start_cluster(server, log, MAILING_LEASE_SECONDS="60")
     try:
         wait_for(lambda: sent_count() >= 200, 120, "the first 200 rows SENT")
