@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.middleware.gzip import GZipMiddleware
 from django.utils import translation
 
 
@@ -20,3 +21,18 @@ class UserLanguageMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = language
         return self.get_response(request)
+
+
+class TextGZipMiddleware(GZipMiddleware):
+    """Django's GZipMiddleware (with its BREACH mitigation), for text only: pages, API answers, CSV.
+
+    Sits below WhiteNoiseMiddleware, whose static files are compressed once at collectstatic;
+    images and other media are compressed already, so they pass as they are.
+    """
+
+    TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/graphql-response+json")
+
+    def process_response(self, request, response):
+        if not response.get("Content-Type", "").startswith(self.TEXT_TYPES):
+            return response
+        return super().process_response(request, response)
