@@ -1,6 +1,6 @@
 import Alpine from "../vendor/alpinejs/module.esm.min.js";
 import { gql } from "./api.js";
-import { day, number } from "./format.js";
+import { formatDay, formatNumber } from "./ui.js";
 
 const RUN_FIELDS = `id
     mailing { id message { subject } }
@@ -35,7 +35,7 @@ function runView(run) {
     total,
     done,
     caption: interpolate(gettext("%(done)s of %(total)s done · %(sent)s sent, %(failed)s failed"), {
-      done: number(done), total: number(total), sent: number(sent), failed: number(failed),
+      done: formatNumber(done), total: formatNumber(total), sent: formatNumber(sent), failed: formatNumber(failed),
     }, true),
     sentStyle: percent(sent, total),
     failedStyle: percent(failed, total),
@@ -49,7 +49,7 @@ function drawChart(canvas, days) {
   return new window.Chart(canvas, {
     type: "bar",
     data: {
-      labels: days.map((d) => day(d.day)),
+      labels: days.map((d) => formatDay(d.day)),
       datasets: [
         series("sent", canvas.dataset.labelSent, color("--bs-success")),
         series("deferred", canvas.dataset.labelDeferred, color("--bs-warning")),
@@ -83,15 +83,15 @@ Alpine.data("dashboard", () => ({
       const { me, deliveryDailyCounts: days } = data;
       const sum = (key) => days.reduce((total, d) => total + d[key], 0);
       this.figures = {
-        mailings: number(me.mailingCount),
-        active: number(me.activeMailingCount),
-        clients: number(me.clientCount),
-        sent: number(sum("sent")),
-        failed: number(sum("failed")),
+        mailings: formatNumber(me.mailingCount),
+        active: formatNumber(me.activeMailingCount),
+        clients: formatNumber(me.clientCount),
+        sent: formatNumber(sum("sent")),
+        failed: formatNumber(sum("failed")),
       };
       this.chartSummary = interpolate(
         gettext("Deliveries per day over 30 days: %(sent)s sent, %(deferred)s deferred, %(failed)s failed in all."),
-        { sent: number(sum("sent")), deferred: number(sum("deferred")), failed: number(sum("failed")) },
+        { sent: formatNumber(sum("sent")), deferred: formatNumber(sum("deferred")), failed: formatNumber(sum("failed")) },
         true,
       );
       drawChart(document.getElementById("daily-chart"), days);

@@ -4,6 +4,7 @@
 import Alpine from "../vendor/alpinejs/module.esm.min.js";
 import { gql } from "./api.js";
 import {
+  chartWhenVisible,
   DELIVERY_STATUS,
   formatDateTime,
   formatNumber,
@@ -62,8 +63,10 @@ const CHART_SERIES = [
   ["pending", "#0d6efd"],
 ];
 
-// Chart.js keeps its own state: outside Alpine's reactive proxies.
+// Chart.js keeps its own state: outside Alpine's reactive proxies. It is loaded once the chart
+// first comes into view (below the runs on a phone), asked for once.
 let chart = null;
+let chartLoading = null;
 
 function progress(stats) {
   if (!stats.total) return 0;
@@ -92,6 +95,7 @@ Alpine.data("mailingPage", () => ({
   logFilter: { status: "", run: "", email: "" },
   timer: null,
   openRuns: 0,
+  chartError: "",
 
   init() {
     this.id = this.$root.dataset.mailingId;
@@ -169,7 +173,14 @@ Alpine.data("mailingPage", () => ({
 
   drawChart() {
     const canvas = document.getElementById("runs-chart");
-    if (!canvas || !window.Chart) return;
+    if (!canvas) return;
+    if (!window.Chart) {
+      chartLoading ??= chartWhenVisible(canvas).then(
+        () => this.drawChart(),
+        (error) => (this.chartError = error.message),
+      );
+      return;
+    }
     const runs = [...this.runs].reverse();
     const data = {
       labels: runs.map((r) => r.when),

@@ -12,12 +12,27 @@ export function formatNumber(value) {
   return numbers.format(value || 0);
 }
 
+// Building an Intl.DateTimeFormat costs far more than using one (a page formats every row of its
+// tables): one per time zone, kept.
+const dateTimes = new Map();
+
 /** A moment (ISO, aware) as the reader's wall time in `timeZone` (the browser's when none). */
 export function formatDateTime(iso, timeZone) {
   if (!iso) return "—";
-  const options = { dateStyle: "medium", timeStyle: "short" };
-  if (timeZone) options.timeZone = timeZone;
-  return new Intl.DateTimeFormat(lang, options).format(new Date(iso));
+  const key = timeZone || "";
+  if (!dateTimes.has(key)) {
+    const options = { dateStyle: "medium", timeStyle: "short" };
+    if (timeZone) options.timeZone = timeZone;
+    dateTimes.set(key, new Intl.DateTimeFormat(lang, options));
+  }
+  return dateTimes.get(key).format(new Date(iso));
+}
+
+const days = new Intl.DateTimeFormat(lang, { day: "numeric", month: "short", timeZone: "UTC" });
+
+/** A calendar day ("2026-12-03") as a short day and month. */
+export function formatDay(isoDate) {
+  return days.format(new Date(`${isoDate}T00:00:00Z`));
 }
 
 /** A moment (ISO, aware) as the naive `YYYY-MM-DDTHH:MM` of a datetime-local input in `timeZone`. */
@@ -104,3 +119,24 @@ export function label(table, value) {
 
 /** The fields every OperationInfo selection asks for. */
 export const OPERATION_INFO = "... on OperationInfo { messages { kind field message code } }";
+
+/**
+ * Chart.js, once `canvas` first comes into view: its script (the canvas's `data-chart-script`)
+ * and its first drawing are a page's longest work, and a chart below the fold need not cost the
+ * first paint anything. Resolves with `window.Chart`.
+ */
+export function chartWhenVisible(canvas) {
+  return new Promise((resolve, reject) => {
+    const observer = new IntersectionObserver((entries) => {
+      if (!entries.some((entry) => entry.isIntersecting)) return;
+      observer.disconnect();
+      if (window.Chart) return resolve(window.Chart);
+      const script = document.createElement("script");
+      script.src = canvas.dataset.chartScript;
+      script.onload = () => resolve(window.Chart);
+      script.onerror = () => reject(new Error(gettext("The chart could not be loaded.")));
+      document.head.append(script);
+    });
+    observer.observe(canvas);
+  });
+}
