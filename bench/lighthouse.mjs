@@ -25,17 +25,27 @@ try {
   await page.close();
   console.log(`${"page".padEnd(40)} ${categories.map((c) => c.padStart(14)).join(" ")}  (${preset})`);
   for (const path of paths) {
-    const { lhr } = await lighthouse(
-      base + path,
-      { port: chrome.port, output: "json", logLevel: "error", onlyCategories: categories, disableStorageReset: true },
-      preset === "desktop" ? desktopConfig : undefined,
-    );
+    // Lighthouse sometimes records no trace of a load (NO_NAVSTART, every score 0): such a run
+    // measured nothing, so the page is loaded again, up to twice.
+    let lhr;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      ({ lhr } = await lighthouse(
+        base + path,
+        { port: chrome.port, output: "json", logLevel: "error", onlyCategories: categories, disableStorageReset: true },
+        preset === "desktop" ? desktopConfig : undefined,
+      ));
+      if (!lhr.runtimeError) break;
+      console.log(`    attempt ${attempt}: ${lhr.runtimeError.code}${attempt < 3 ? ", loading again" : ""}`);
+    }
     if (lhr.finalDisplayedUrl.includes("/accounts/login/")) {
       console.error(`not logged in: ${path} ended on ${lhr.finalDisplayedUrl}`);
       failed = true;
       continue;
     }
-    if (lhr.runtimeError) console.log(`    runtime error: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
+    if (lhr.runtimeError) {
+      console.log(`    runtime error: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
+      failed = true;
+    }
     if (process.env.LIGHTHOUSE_DUMP) (await import("node:fs")).writeFileSync(`${process.env.LIGHTHOUSE_DUMP}/${paths.indexOf(path)}.json`, JSON.stringify(lhr));
     const scores = categories.map((c) => String(Math.round(lhr.categories[c].score * 100)).padStart(14));
     console.log(`${path.padEnd(40)} ${scores.join(" ")}`);

@@ -142,7 +142,18 @@ def shoot(driver, name: str) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
     for size, suffix in ((DESKTOP, "desktop"), (NARROW, "narrow")):
         driver.set_window_size(*size)
-        shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
+        # The whole page at the window's layout width. (captureBeyondViewport alone drops the
+        # scroll bar, so the page lays out wider than the picture it is cut to: its right edge
+        # went missing.)
+        width, height = driver.execute_script(
+            "return [document.documentElement.clientWidth, document.documentElement.scrollHeight]"
+        )
+        metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+        try:
+            shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
+        finally:
+            driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         (SCREENSHOTS / f"{name}-{suffix}.png").write_bytes(base64.b64decode(shot["data"]))
     driver.set_window_size(*DESKTOP)
 
