@@ -29,6 +29,10 @@ def _digest(response: HttpResponse) -> str:
 _versions: dict[str, str] = {}
 
 
+def known_language(language: str) -> bool:
+    return language in dict(settings.LANGUAGES)
+
+
 def catalog_version(request: HttpRequest, language: str) -> str:
     """The digest of ``language``'s catalogue (kept per process unless ``DEBUG`` is on)."""
     if settings.DEBUG or language not in _versions:
@@ -37,10 +41,10 @@ def catalog_version(request: HttpRequest, language: str) -> str:
 
 
 def javascript_catalog(request: HttpRequest, language: str, version: str) -> HttpResponse:
-    if language not in dict(settings.LANGUAGES):
+    if not known_language(language):
         raise Http404("No such language.")
     response = _render(request, language)
-    if version == _digest(response):
+    if version == catalog_version(request, language):
         patch_cache_control(response, public=True, max_age=YEAR, immutable=True)
     else:
         patch_cache_control(response, no_cache=True)

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.html import format_html, format_html_join
 
-from core.catalog import catalog_version
+from core.catalog import catalog_version, known_language
 
 register = template.Library()
 
@@ -64,7 +64,7 @@ def catalog_script(context) -> str:
     """The JavaScript translation catalogue of the page's language, at its versioned address."""
     request = context.get("request")
     language = translation.get_language()
-    if request is None or language not in dict(settings.LANGUAGES):
+    if request is None or not known_language(language):
         url = reverse("javascript-catalog")  # a page rendered without a request: the plain address
     else:
         url = reverse("javascript-catalog-versioned", args=[language, catalog_version(request, language)])
