@@ -149,7 +149,8 @@ Alpine.data("mailingPage", () => ({
     const wasOpen = this.openRuns;
     this.runs = m.runs.edges.map(({ node: run }) => this.decorateRun(run));
     this.openRuns = this.runs.filter((r) => r.isOpen).length;
-    this.drawChart();
+    // The chart's canvas is there once Alpine has built the page's sections for this data.
+    this.$nextTick(() => this.drawChart());
     if (wasOpen && !this.openRuns) this.loadLog();
     this.schedulePoll();
   },
