@@ -24,6 +24,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
+if [ ! -x /usr/bin/chromium ]; then
+    echo "/usr/bin/chromium not found: Lighthouse needs it (apt-get install chromium)" >&2
+    exit 1
+fi
+command -v npm >/dev/null || { echo "npm not found: Lighthouse is installed from npm (apt-get install npm)" >&2; exit 1; }
 if [ ! -x "$tools/node_modules/.bin/lighthouse" ]; then
     echo "installing lighthouse@12.2.3 into $tools"
     npm install --silent --no-audit --no-fund --prefix "$tools" -E lighthouse@12.2.3 >/dev/null
