@@ -14,6 +14,7 @@ urlpatterns = [
     path("mailings/<str:mailing_id>/", app_views.mailing, name="mailing"),
     path("mailings/<str:mailing_id>/log.csv", mailing_views.mailing_log_csv, name="mailing-log-csv"),
     path("messages/preview/", mailing_views.message_preview, name="message-preview"),
+    path("senders/", app_views.senders, name="senders"),
     path("manage/", app_views.manage, name="manage"),
     path("dev/mail/", dev_mail.mail_list, name="dev-mail"),
     path("dev/mail/<str:name>/", dev_mail.mail_detail, name="dev-mail-detail"),

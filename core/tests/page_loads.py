@@ -14,6 +14,7 @@ APP = Path(__file__).resolve().parents[1] / "static" / "app"
 MAX_REQUESTS = 3
 LOG_PAGE = 50  # core/static/app/mailing.js
 CLIENTS_PAGE_SIZE = 25  # core/static/app/clients.js
+SENDERS_PAGE_SIZE = 25  # core/static/app/senders.js
 
 _CONST = re.compile(r"""(?:export\s+)?const\s+([A-Z][A-Z0-9_]*)\s*=\s*(`(?:[^`\\]|\\.)*`|"(?:[^"\\]|\\.)*")""", re.S)
 _IMPORT = re.compile(r"""import\s*\{([^}]*)\}\s*from\s*"\./([\w-]+\.js)";""")
@@ -113,6 +114,7 @@ PAGES = (
             Request("MailingLog", {"filters": {"mailing": "{mailing}"}, "first": LOG_PAGE, "after": None}),
         ),
     ),
+    PageLoad("senders", "/app/senders/", "senders.js", (Request("SendersPage", {"first": SENDERS_PAGE_SIZE}),)),
     PageLoad("manage", "/app/manage/", "manage.js", (Request("ManagePage", {"filters": {}}),), manager=True),
     PageLoad("account", "/app/account/", "account.js", (Request("AccountPage"),)),
 )

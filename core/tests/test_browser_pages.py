@@ -29,7 +29,8 @@ from core.tests.browser_pages import (
 from graphql_schema.tests.helpers import gid as relay_id
 from mailing import rendering
 from mailing.delivery import runs, worker
-from mailing.models import Client, DeliveryAttempt, Mailing, MailingRun, Message
+from mailing.identities.models import SenderIdentity
+from mailing.models import Client, DeliveryAttempt, Mailing, MailingRun, Message, Suppression
 from mailing.tests.factories import ClientFactory, MailingFactory, MessageFactory
 from mailing.tests.smtp_server import SmtpServer
 
@@ -430,6 +431,7 @@ PAGES = [
     pytest.param("messages", "/app/messages/", id="messages"),
     pytest.param("mailings", "/app/mailings/", id="mailings"),
     pytest.param("mailing", "/app/mailings/{mailing}/", id="mailing"),
+    pytest.param("senders", "/app/senders/", id="senders"),
     pytest.param("manage", "/app/manage/", id="manage"),
 ]
 
@@ -440,9 +442,13 @@ def test_every_page_loads_its_data_without_an_error(browser, site, language, nam
     # given: a manager who owns a little of everything
     manager = ManagerFactory(email="manager@example.com", full_name="Maria Manager")
     clients = [ClientFactory(owner=manager, email=f"c{n}@example.org", full_name=f"Client {n}") for n in range(3)]
-    mailing = MailingFactory(
-        owner=manager, clients=clients, message=MessageFactory(owner=manager, subject="Weekly digest")
+    sender = SenderIdentity.objects.create(
+        owner=manager, name="Shop news", email="news@shop.example", verified_at=timezone.now()
     )
+    mailing = MailingFactory(
+        owner=manager, clients=clients, message=MessageFactory(owner=manager, subject="Weekly digest", sender=sender)
+    )
+    Suppression.objects.create(owner=manager, email="c0@example.org", reason="HARD_BOUNCE", detail="550 5.1.1")
     run = MailingRun.objects.create(
         mailing=mailing,
         scheduled_for=mailing.start_at,

@@ -36,6 +36,7 @@ PAGES = [
     "/app/messages/",
     "/app/mailings/",
     "/app/mailings/{mailing}/",
+    "/app/senders/",
     "/app/manage/",
     "/app/dev/mail/",
     "/admin/",

@@ -4,11 +4,12 @@ import Alpine from "../vendor/alpinejs/module.esm.min.js";
 import { gql } from "./api.js";
 import { formatDateTime, leaveIfSignedOut, OPERATION_INFO, refusal } from "./ui.js";
 
-const MESSAGE_FIELDS = "id subject body htmlBody updatedAt";
+const MESSAGE_FIELDS = "id subject body htmlBody updatedAt sender { id }";
 
 export const MESSAGES_PAGE = `query MessagesPage {
   me { id email fullName }
   messages(first: 100) { totalCount edges { node { ${MESSAGE_FIELDS} } } }
+  senderIdentities(first: 100) { edges { node { id name email isVerified } } }
 }`;
 
 export const CREATE_MESSAGE = `mutation CreateMessage($input: CreateMessageInput!) {
@@ -37,12 +38,13 @@ function byField(errors) {
 }
 
 function emptyForm() {
-  return { id: null, subject: "", body: "", htmlBody: "" };
+  return { id: null, sender: "", subject: "", body: "", htmlBody: "" };
 }
 
 Alpine.data("messagesPage", () => ({
   me: { email: "", fullName: "" },
   rows: [],
+  senders: [],
   loaded: false,
   pageError: "",
   form: emptyForm(),
@@ -85,6 +87,11 @@ Alpine.data("messagesPage", () => ({
       const data = await gql(MESSAGES_PAGE);
       if (leaveIfSignedOut(data)) return;
       this.me = data.me;
+      // A message sends as a verified identity only (the API refuses another).
+      this.senders = data.senderIdentities.edges
+        .map(({ node }) => node)
+        .filter((node) => node.isVerified)
+        .map((node) => ({ id: node.id, label: `${node.name} <${node.email}>` }));
       this.rows = data.messages.edges.map(({ node }) => this.decorate(node));
     } catch (error) {
       this.pageError = error.message;
@@ -102,7 +109,7 @@ Alpine.data("messagesPage", () => ({
   },
 
   edit(row) {
-    this.form = { id: row.id, subject: row.subject, body: row.body, htmlBody: row.htmlBody };
+    this.form = { id: row.id, sender: row.sender ? row.sender.id : "", subject: row.subject, body: row.body, htmlBody: row.htmlBody };
     this.formErrors = {};
     this.notice = "";
     this.previewing = false;
@@ -123,10 +130,11 @@ Alpine.data("messagesPage", () => ({
   /** Save the form; resolve to true when the API took it. */
   async save() {
     const { id, subject, body, htmlBody } = this.form;
+    const sender = this.form.sender || null;
     try {
       const data = id
-        ? await gql(UPDATE_MESSAGE, { input: { id, subject, body, htmlBody } })
-        : await gql(CREATE_MESSAGE, { input: { subject, body, htmlBody } });
+        ? await gql(UPDATE_MESSAGE, { input: { id, sender, subject, body, htmlBody } })
+        : await gql(CREATE_MESSAGE, { input: { sender, subject, body, htmlBody } });
       const payload = id ? data.updateMessage : data.createMessage;
       const errors = refusal(payload);
       this.formErrors = byField(errors);
