@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 PROBE = """
 const [url, done] = [arguments[0], arguments[arguments.length - 1]];
 import(url).then(({ default: Alpine }) => {
-  const scope = { holder: { win: window, object: Object, fetch: window.fetch, math: Math, plain: { a: 1 }, list: [1, 2] } };
+  const holder = { win: window, object: Object, fetch: window.fetch, math: Math, plain: { a: 1 }, list: [1, 2] };
+  const scope = { holder };
   const result = {};
   for (const name of Object.keys(scope.holder)) {
     const value = Alpine.evaluate(document.body, `holder.${name}`, { scope });
@@ -25,7 +26,14 @@ import(url).then(({ default: Alpine }) => {
   done(result);
 }, (error) => done({ error: String(error) }));
 """
-EXPECTED = {"win": "refused", "object": "refused", "fetch": "refused", "math": "refused", "plain": "read", "list": "read"}
+EXPECTED = {
+    "win": "refused",
+    "object": "refused",
+    "fetch": "refused",
+    "math": "refused",
+    "plain": "read",
+    "list": "read",
+}
 
 
 def test_a_global_is_refused_at_the_first_evaluation_before_the_globals_are_all_read(browser, site):
@@ -42,9 +50,8 @@ def test_a_global_is_refused_at_the_first_evaluation_before_the_globals_are_all_
 def test_a_global_is_refused_after_the_page_has_started_and_start_waited_for_the_reading(browser, site):
     # given: a page whose Alpine started (its x-data root initialized)
     browser.get(f"{site.url}/accounts/login/")
-    browser.execute_script(
-        "document.body.insertAdjacentHTML('beforeend', '<div id=\"probe\" x-data=\"{}\"><span x-text=\"1 + 1\"></span></div>')"
-    )
+    probe = '<div id="probe" x-data="{}"><span x-text="1 + 1"></span></div>'
+    browser.execute_script("document.body.insertAdjacentHTML('beforeend', arguments[0])", probe)
     browser.set_script_timeout(10)
     started_at_once = browser.execute_async_script(
         """

@@ -1,6 +1,14 @@
 import pytest
 
-APP_PAGES = ["/app/", "/app/account/", "/app/clients/", "/app/messages/", "/app/mailings/", "/app/senders/", "/app/manage/"]
+APP_PAGES = [
+    "/app/",
+    "/app/account/",
+    "/app/clients/",
+    "/app/messages/",
+    "/app/mailings/",
+    "/app/senders/",
+    "/app/manage/",
+]
 
 
 @pytest.mark.parametrize("path", APP_PAGES)
