@@ -187,7 +187,7 @@ def test_messages_preview_fills_in_the_placeholders_and_shows_the_html_in_a_sand
     type_into(by_label(browser, _words(language, "Subject line", "Тема письма")), "Hello {name}")
     type_into(
         by_label(browser, _words(language, "Message body (plain text)", "Тело письма (текст)")),
-        "Dear {name}, this goes to {email}.",
+        "Dear {name},\nthis goes to {email}.",
     )
     type_into(
         by_label(browser, _words(language, "HTML body (optional)", "Тело письма в HTML (необязательно)")),
@@ -207,7 +207,7 @@ def test_messages_preview_fills_in_the_placeholders_and_shows_the_html_in_a_sand
     browser.switch_to.default_content()
 
     # then
-    assert body == f"Dear Olga Owner, this goes to olga-{language}@example.com."
+    assert body == f"Dear Olga Owner,\nthis goes to olga-{language}@example.com."  # its lines kept
     assert heading_text == "Hi Olga Owner"
     assert heading_color == "rgba(200, 0, 0, 1)"  # the e-mail's own inline style shows
     assert title != "ran"  # its script never runs
@@ -419,6 +419,33 @@ def _datetime_keys(value: str) -> list[str]:
     year, month, date = day.split("-")
     hour, minute = (int(part) for part in time.split(":"))
     return [f"{month}{date}{year}", Keys.ARROW_RIGHT, f"{hour % 12 or 12:02d}{minute:02d}", "A" if hour < 12 else "P"]
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_an_end_with_a_six_digit_year_is_refused_next_to_its_field(browser, site, language):
+    # given: a date field takes a year of six digits (typed on, without Tab); the API does not
+    owner = UserFactory()
+    ClientFactory(owner=owner)
+    MessageFactory(owner=owner, subject="Morning news")
+    sign_in(browser, site.url, owner, language)
+    _open(browser, f"{site.url}/app/mailings/")
+    by_label(browser, _words(language, "Message", "Сообщение")).send_keys("Morning news")
+    end = by_label(browser, _words(language, "End", "Конец"))
+    browser.execute_script(
+        "arguments[0].value = '202609-12-01T15:00'; arguments[0].dispatchEvent(new Event('input'))", end
+    )
+
+    # when
+    button(browser, _words(language, "Create mailing", "Создать рассылку")).click()
+
+    # then: the error is under the End field, in the page's language, and nothing was sent
+    expected = _words(
+        language, "Enter a date and time with a four-digit year.", "Введите дату и время с годом из четырёх цифр."
+    )
+    error = wait(browser).until(lambda d: d.find_element(By.ID, "mailing-end-error").text)
+    assert error == expected
+    assert end.get_attribute("value") == "202609-12-01T15:00"
+    assert not Mailing.objects.exists()
 
 
 def _type_datetime(element, value: str) -> None:

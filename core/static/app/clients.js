@@ -35,6 +35,8 @@ export const IMPORT_CLIENTS = `mutation ImportClients($csv: String!) {
   }
 }`;
 
+// The import report names a row's field as the API does; the reader knows the CSV's header.
+const CSV_COLUMNS = { fullName: "full_name", full_name: "full_name", email: "email", comment: "comment" };
 const FIELD_NAMES = { email: "email", full_name: "fullName", fullName: "fullName", comment: "comment" };
 
 function byField(errors) {
@@ -223,7 +225,7 @@ Alpine.data("clientsPage", () => ({
             ...e,
             key: `${e.row}-${index}`,
             rowText: formatNumber(e.row),
-            field: e.field || "—",
+            field: CSV_COLUMNS[e.field] || e.field || "—",
           })),
         };
         this.reload();

@@ -56,6 +56,8 @@ export const DISABLE_MAILING = `mutation DisableMailing($id: ID!) {
   disableMailing(id: $id) { __typename ... on Mailing { ${MAILING_FIELDS} } ${OPERATION_INFO} }
 }`;
 
+// What the API reads as a naive date-time; a date field also takes a year of five or six digits.
+const WALL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/;
 const FIELD_NAMES = { start_at: "startAt", end_at: "endAt", time_zone: "timeZone", message_id: "message", client_ids: "clients" };
 
 function byField(errors) {
@@ -277,7 +279,9 @@ Alpine.data("mailingsPage", () => ({
       const local = {};
       if (!input.message) local.message = gettext("Choose a message.");
       if (!input.startAt) local.startAt = gettext("Enter the start.");
+      else if (!WALL_TIME.test(input.startAt)) local.startAt = gettext("Enter a date and time with a four-digit year.");
       if (!input.endAt) local.endAt = gettext("Enter the end.");
+      else if (!WALL_TIME.test(input.endAt)) local.endAt = gettext("Enter a date and time with a four-digit year.");
       if (Object.keys(local).length) {
         this.errors = local;
       } else {
