@@ -251,6 +251,26 @@ def test_a_message_in_use_is_not_deleted_and_the_page_says_why(browser, site, la
     assert Message.objects.filter(pk=message.pk).exists()
     assert script_errors(browser) == []
 
+    # when: as it says, the mailing is deleted first (with its confirmation), then the message
+    _open(browser, f"{site.url}/app/mailings/")
+    button(browser, _words(language, "Delete “In use”", "Удалить «In use»")).click()
+    question = wait(browser).until(lambda d: d.find_element(By.ID, "mailing-delete-question").text)
+    button(browser, _words(language, "Yes, delete", "Да, удалить")).click()
+    wait(browser).until(lambda d: not Mailing.objects.filter(owner=owner).exists())
+    wait(browser).until(lambda d: d.find_elements(By.LINK_TEXT, "In use") == [])  # its row is gone
+    _open(browser, f"{site.url}/app/messages/")
+    button(browser, _words(language, "Delete “In use”", "Удалить «In use»")).click()
+    button(browser, _words(language, "Yes, delete", "Да, удалить")).click()
+    wait(browser).until(lambda d: not Message.objects.filter(pk=message.pk).exists())
+
+    # then
+    assert question == _words(
+        language,
+        "Delete the mailing “In use”? Its runs and delivery log go with it.",
+        "Удалить рассылку «In use»? Её запуски и журнал отправок удалятся вместе с ней.",
+    )
+    assert script_errors(browser) == []
+
 
 @pytest.mark.parametrize("language", ["en", "ru"])
 def test_journey_4_write_a_message_then_create_a_mailing_that_starts_now(browser, site, language):

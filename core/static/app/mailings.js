@@ -56,6 +56,10 @@ export const DISABLE_MAILING = `mutation DisableMailing($id: ID!) {
   disableMailing(id: $id) { __typename ... on Mailing { ${MAILING_FIELDS} } ${OPERATION_INFO} }
 }`;
 
+export const DELETE_MAILING = `mutation DeleteMailing($input: DeleteMailingInput!) {
+  deleteMailing(input: $input) { __typename ... on Mailing { id } ${OPERATION_INFO} }
+}`;
+
 // What the API reads as a naive date-time; a date field also takes a year of five or six digits.
 const WALL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/;
 const FIELD_NAMES = { start_at: "startAt", end_at: "endAt", time_zone: "timeZone", message_id: "message", client_ids: "clients" };
@@ -103,6 +107,8 @@ Alpine.data("mailingsPage", () => ({
   candidates: [],
   candidateTotal: 0,
   picked: {},
+  deleting: null,
+  deleteError: "",
 
   init() {
     this.form = this.emptyForm();
@@ -181,6 +187,7 @@ Alpine.data("mailingsPage", () => ({
       toggleText: node.isActive ? gettext("Disable") : gettext("Enable"),
       toggleLabel: interpolate(node.isActive ? gettext("Disable “%s”") : gettext("Enable “%s”"), [subject]),
       editLabel: interpolate(gettext("Edit “%s”"), [subject]),
+      deleteLabel: interpolate(gettext("Delete “%s”"), [subject]),
     };
   },
 
@@ -201,6 +208,33 @@ Alpine.data("mailingsPage", () => ({
       else this.replaceRow(payload);
     } catch (error) {
       this.listError = error.message;
+    }
+  },
+
+  get deleteQuestion() {
+    if (!this.deleting) return "";
+    return interpolate(gettext("Delete the mailing “%s”? Its runs and delivery log go with it."), [this.deleting.subject]);
+  },
+  askDelete(row) {
+    this.deleting = row;
+    this.deleteError = "";
+  },
+  cancelDelete() {
+    this.deleting = null;
+  },
+  async confirmDelete() {
+    try {
+      const data = await gql(DELETE_MAILING, { input: { id: this.deleting.id } });
+      const errors = refusal(data.deleteMailing);
+      if (Object.keys(errors).length) {
+        this.deleteError = Object.values(errors).flat().join(" ");
+        return;
+      }
+      this.rows = this.rows.filter((r) => r.id !== this.deleting.id);
+      if (this.form.id === this.deleting.id) this.newMailing();
+      this.deleting = null;
+    } catch (error) {
+      this.deleteError = error.message;
     }
   },
 
