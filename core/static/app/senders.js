@@ -183,9 +183,9 @@ Alpine.data("sendersPage", () => ({
       const errors = refusal(data.suppressAddress);
       this.suppressErrors = byField(errors);
       if (Object.keys(errors).length) return;
-      this.suppressNotice = interpolate(gettext("%s is on your suppression list: later runs skip it."), [email]);
       this.suppressEmail = "";
       await this.loadSuppressions();
+      this.suppressNotice = interpolate(gettext("%s is on your suppression list: later runs skip it."), [email]);
     } catch (error) {
       this.suppressErrors = { __all__: error.message };
     }
@@ -200,8 +200,9 @@ Alpine.data("sendersPage", () => ({
         this.suppressionError = Object.values(errors).flat().join(" ");
         return;
       }
-      this.suppressNotice = interpolate(gettext("%s is sent to again."), [row.email]);
       await this.loadSuppressions(this.suppressionAfter);
+      // Said once the list no longer shows it.
+      this.suppressNotice = interpolate(gettext("%s is sent to again."), [row.email]);
     } catch (error) {
       this.suppressionError = error.message;
     }
