@@ -1,7 +1,7 @@
 // The clients page: the owner's client list (search, keyset pages), add/edit/delete, CSV import.
 import Alpine from "../vendor/alpinejs/module.esm.min.js";
 import { gql } from "./api.js";
-import { formatDateTime, formatNumber, leaveIfSignedOut, OPERATION_INFO, refusal } from "./ui.js";
+import { deleteConfirmation, formatDateTime, formatNumber, leaveIfSignedOut, OPERATION_INFO, refusal } from "./ui.js";
 
 const PAGE_SIZE = 25;
 const CLIENT_FIELDS = "id email fullName comment unsubscribedAt";
@@ -50,6 +50,9 @@ function emptyForm() {
 }
 
 Alpine.data("clientsPage", () => ({
+  ...deleteConfirmation(DELETE_CLIENT, "deleteClient", function () {
+    this.reload();
+  }),
   rows: [],
   total: 0,
   loaded: false,
@@ -60,8 +63,6 @@ Alpine.data("clientsPage", () => ({
   form: emptyForm(),
   formErrors: {},
   formNotice: "",
-  deleting: null,
-  deleteError: "",
   csv: "",
   importing: false,
   importErrors: {},
@@ -178,28 +179,6 @@ Alpine.data("clientsPage", () => ({
       this.reload();
     } catch (error) {
       this.formErrors = { __all__: error.message };
-    }
-  },
-
-  askDelete(row) {
-    this.deleting = row;
-    this.deleteError = "";
-  },
-  cancelDelete() {
-    this.deleting = null;
-  },
-  async confirmDelete() {
-    try {
-      const data = await gql(DELETE_CLIENT, { input: { id: this.deleting.id } });
-      const errors = refusal(data.deleteClient);
-      if (Object.keys(errors).length) {
-        this.deleteError = Object.values(errors).flat().join(" ");
-        return;
-      }
-      this.deleting = null;
-      this.reload();
-    } catch (error) {
-      this.deleteError = error.message;
     }
   },
 

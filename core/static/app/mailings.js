@@ -4,6 +4,7 @@
 import Alpine from "../vendor/alpinejs/module.esm.min.js";
 import { gql } from "./api.js";
 import {
+  deleteConfirmation,
   formatDateTime,
   formatNumber,
   label,
@@ -92,6 +93,10 @@ function clientLabel(client) {
 }
 
 Alpine.data("mailingsPage", () => ({
+  ...deleteConfirmation(DELETE_MAILING, "deleteMailing", function (row) {
+    this.rows = this.rows.filter((r) => r.id !== row.id);
+    if (this.form.id === row.id) this.newMailing();
+  }),
   timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
   rows: [],
   messages: [],
@@ -107,8 +112,6 @@ Alpine.data("mailingsPage", () => ({
   candidates: [],
   candidateTotal: 0,
   picked: {},
-  deleting: null,
-  deleteError: "",
 
   init() {
     this.form = this.emptyForm();
@@ -214,28 +217,6 @@ Alpine.data("mailingsPage", () => ({
   get deleteQuestion() {
     if (!this.deleting) return "";
     return interpolate(gettext("Delete the mailing “%s”? Its runs and delivery log go with it."), [this.deleting.subject]);
-  },
-  askDelete(row) {
-    this.deleting = row;
-    this.deleteError = "";
-  },
-  cancelDelete() {
-    this.deleting = null;
-  },
-  async confirmDelete() {
-    try {
-      const data = await gql(DELETE_MAILING, { input: { id: this.deleting.id } });
-      const errors = refusal(data.deleteMailing);
-      if (Object.keys(errors).length) {
-        this.deleteError = Object.values(errors).flat().join(" ");
-        return;
-      }
-      this.rows = this.rows.filter((r) => r.id !== this.deleting.id);
-      if (this.form.id === this.deleting.id) this.newMailing();
-      this.deleting = null;
-    } catch (error) {
-      this.deleteError = error.message;
-    }
   },
 
   async edit(row) {

@@ -2,7 +2,7 @@
 // to oneself, delete one that no mailing uses.
 import Alpine from "../vendor/alpinejs/module.esm.min.js";
 import { gql } from "./api.js";
-import { formatDateTime, leaveIfSignedOut, OPERATION_INFO, refusal } from "./ui.js";
+import { deleteConfirmation, formatDateTime, leaveIfSignedOut, OPERATION_INFO, refusal } from "./ui.js";
 
 const MESSAGE_FIELDS = "id subject body htmlBody updatedAt sender { id }";
 
@@ -42,6 +42,10 @@ function emptyForm() {
 }
 
 Alpine.data("messagesPage", () => ({
+  ...deleteConfirmation(DELETE_MESSAGE, "deleteMessage", function (row) {
+    this.rows = this.rows.filter((r) => r.id !== row.id);
+    if (this.form.id === row.id) this.newMessage();
+  }),
   me: { email: "", fullName: "" },
   rows: [],
   senders: [],
@@ -56,8 +60,6 @@ Alpine.data("messagesPage", () => ({
   previewSubject: "",
   previewBody: "",
   previewHasHtml: false,
-  deleting: null,
-  deleteError: "",
 
   init() {
     this.load();
@@ -189,28 +191,6 @@ Alpine.data("messagesPage", () => ({
     this.sending = false;
   },
 
-  askDelete(row) {
-    this.deleting = row;
-    this.deleteError = "";
-  },
-  cancelDelete() {
-    this.deleting = null;
-  },
-  async confirmDelete() {
-    try {
-      const data = await gql(DELETE_MESSAGE, { input: { id: this.deleting.id } });
-      const errors = refusal(data.deleteMessage);
-      if (Object.keys(errors).length) {
-        this.deleteError = Object.values(errors).flat().join(" ");
-        return;
-      }
-      this.rows = this.rows.filter((r) => r.id !== this.deleting.id);
-      if (this.form.id === this.deleting.id) this.newMessage();
-      this.deleting = null;
-    } catch (error) {
-      this.deleteError = error.message;
-    }
-  },
 }));
 
 Alpine.start();

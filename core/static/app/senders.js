@@ -3,7 +3,15 @@
 // hand, lift one, page through them).
 import Alpine from "../vendor/alpinejs/module.esm.min.js";
 import { gql } from "./api.js";
-import { formatDateTime, formatNumber, label, leaveIfSignedOut, OPERATION_INFO, refusal } from "./ui.js";
+import {
+  deleteConfirmation,
+  formatDateTime,
+  formatNumber,
+  label,
+  leaveIfSignedOut,
+  OPERATION_INFO,
+  refusal,
+} from "./ui.js";
 
 const PAGE_SIZE = 25;
 const SENDER_FIELDS = "id name email replyTo isVerified verifiedAt";
@@ -55,14 +63,15 @@ function emptySender() {
 }
 
 Alpine.data("sendersPage", () => ({
+  ...deleteConfirmation(DELETE_SENDER, "deleteSenderIdentity", function (row) {
+    this.senders = this.senders.filter((s) => s.id !== row.id);
+  }),
   loaded: false,
   pageError: "",
   senders: [],
   senderForm: emptySender(),
   senderErrors: {},
   senderNotice: "",
-  deleting: null,
-  deleteError: "",
   suppressions: [],
   suppressionTotal: 0,
   suppressionAfter: null,
@@ -120,28 +129,6 @@ Alpine.data("sendersPage", () => ({
       this.senderForm = emptySender();
     } catch (error) {
       this.senderErrors = { __all__: error.message };
-    }
-  },
-
-  askDelete(row) {
-    this.deleting = row;
-    this.deleteError = "";
-  },
-  cancelDelete() {
-    this.deleting = null;
-  },
-  async confirmDelete() {
-    try {
-      const data = await gql(DELETE_SENDER, { input: { id: this.deleting.id } });
-      const errors = refusal(data.deleteSenderIdentity);
-      if (Object.keys(errors).length) {
-        this.deleteError = Object.values(errors).flat().join(" ");
-        return;
-      }
-      this.senders = this.senders.filter((s) => s.id !== this.deleting.id);
-      this.deleting = null;
-    } catch (error) {
-      this.deleteError = error.message;
     }
   },
 

@@ -1,7 +1,7 @@
 // What the clients, messages, mailings and manager pages share: formatting in the page's
 // language (Intl), the API's refusals as errors by field, and the way out when the session ended.
 
-import { fieldErrors } from "./api.js";
+import { fieldErrors, gql } from "./api.js";
 
 export const lang = document.documentElement.lang || "en";
 const loginUrl = document.documentElement.dataset.login || "/accounts/login/";
@@ -139,4 +139,38 @@ export function chartWhenVisible(canvas) {
     });
     observer.observe(canvas);
   });
+}
+
+/**
+ * A row's delete behind a confirmation, for a page's Alpine data (spread into it): `askDelete(row)`
+ * shows the question, `confirmDelete()` sends `mutation` (`{input: {id}}`; its payload is
+ * `data[field]`) and calls `deleted(row)` on the page once the API took it, `cancelDelete()`
+ * keeps the row. A refusal stays in `deleteError`, next to the question.
+ */
+export function deleteConfirmation(mutation, field, deleted) {
+  return {
+    deleting: null,
+    deleteError: "",
+    askDelete(row) {
+      this.deleting = row;
+      this.deleteError = "";
+    },
+    cancelDelete() {
+      this.deleting = null;
+    },
+    async confirmDelete() {
+      try {
+        const data = await gql(mutation, { input: { id: this.deleting.id } });
+        const errors = refusal(data[field]);
+        if (Object.keys(errors).length) {
+          this.deleteError = Object.values(errors).flat().join(" ");
+          return;
+        }
+        deleted.call(this, this.deleting);
+        this.deleting = null;
+      } catch (error) {
+        this.deleteError = error.message;
+      }
+    },
+  };
 }
