@@ -153,6 +153,8 @@ SUPPRESSED = {
 
 # The recipients of a run: each of the mailing's clients (or each failed row of the run retried),
 # QUEUED, or SKIPPED with the reason when the client unsubscribed or the owner suppressed the address.
+# In client order: the rows' ids follow it, and a run sends in id order, so every database sends
+# in the same order (PostgreSQL promises none for a join without ORDER BY; SQLite's hides that).
 _INITIAL_ROW = """
 INSERT INTO {attempt} (run_id, mailing_id, client_id, email, full_name, status, attempts, server_response,
                        lease_token, message_id, created_at, updated_at)
@@ -166,6 +168,7 @@ FROM {client} c JOIN {source} ON {source_client} = c.id
 JOIN {mailing} m ON m.id = %s
 LEFT JOIN {suppression} s ON s.owner_id = m.owner_id AND s.email_key = c.email_key
 WHERE {where}
+ORDER BY c.id
 ON CONFLICT DO NOTHING
 """
 

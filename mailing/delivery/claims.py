@@ -43,6 +43,7 @@ def patiently(
     *,
     patience: float,
     sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
     what: str = "the database",
 ) -> T:
     """`operation()`, tried again on a new connection, with backoff, while the database is away,
@@ -51,13 +52,13 @@ def patiently(
     Only outside a transaction: inside one, the work before the error is lost with the
     connection, and trying the last statement alone would be wrong.
     """
-    deadline = time.monotonic() + patience
+    deadline = monotonic() + patience
     delay = BACKOFF_FIRST
     while True:
         try:
             return operation()
         except DATABASE_AWAY as error:
-            if connection.in_atomic_block or time.monotonic() + delay > deadline:
+            if connection.in_atomic_block or monotonic() + delay > deadline:
                 raise
             logger.warning("%s failed, the database is away (%s); trying again in %.1f s", what, error, delay)
             with contextlib.suppress(*DATABASE_AWAY):

@@ -84,6 +84,7 @@ class Behaviour:
     greeting: str | None = None  # sent instead of 220, then the connection is closed
     mail_delay: float = 0
     mail_reply: str | None = None  # sent instead of the reply to MAIL FROM (e.g. garbage)
+    # A 421 anywhere (greeting, MAIL, RCPT, DATA) is followed by the server closing the connection.
     rcpt_replies: dict[str, str] = field(default_factory=dict)  # per recipient, instead of 250
     data_replies: dict[str, str] = field(default_factory=dict)  # per recipient, after the data
     drop_in_data: bool = False  # read one line of the data, then close the connection
@@ -165,6 +166,13 @@ class _MisbehavingSMTP(SMTP):
             self.transport.close()
             return
         await super()._handle_client()
+
+    async def push(self, status: str):
+        await super().push(status)
+        if status.startswith("421"):
+            # RFC 5321 4.2.2: 421 means the server is closing the transmission channel; a real
+            # one hangs up right after it.
+            self.transport.close()
 
     async def smtp_DATA(self, arg):
         behaviour = self.test_server.behaviour

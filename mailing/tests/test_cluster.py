@@ -44,7 +44,9 @@ def start_cluster(server: SmtpServer, log: Path, **extra_env: str) -> subprocess
         "Q_WORKERS": str(WORKERS),
         "EMAIL_HOST": server.host,
         "EMAIL_PORT": str(server.port),
-        "EMAIL_TIMEOUT": "1",
+        # Not 1 s: a loaded machine can keep a worker from reading a reply that long. A lease is
+        # at least 6 timeouts (30 s), which the killed cluster's restart waits out.
+        "EMAIL_TIMEOUT": "5",
         "MAILING_BATCH_SIZE": str(BATCH),
         "MAILING_LEASE_SECONDS": "5",
         "MAILING_RUN_WORKERS": str(WORKERS),

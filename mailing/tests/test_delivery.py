@@ -87,8 +87,8 @@ def test_each_kind_of_refusal_is_logged_and_only_accepted_mail_is_kept(owner, cl
     # when
     result = process(run, clock)
 
-    # then: 4xx deferred, a 5xx to RCPT bounced (a hard bounce) at once, and the good one sent on a
-    # new connection after the 421
+    # then: 4xx deferred, a 5xx to RCPT bounced (a hard bounce) at once, and the rest sent on a
+    # new connection after the 421, on which the server hung up
     assert (result.sent, result.deferred, result.failed, result.bounced, result.stopped) == (1, 2, 0, 1, "done")
     assert rows(run) == {
         "busy@example.org": (DeliveryStatus.DEFERRED, 1, 451, "451 4.2.1 Mailbox busy, try later"),
@@ -102,6 +102,7 @@ def test_each_kind_of_refusal_is_logged_and_only_accepted_mail_is_kept(owner, cl
         "ok@example.org": (DeliveryStatus.SENT, 1, 250, "250 2.0.0 Ok: queued as Q00001"),
     }
     assert smtp_server.recipients() == ["ok@example.org"]
+    assert smtp_server.connections == 2
     run.refresh_from_db()
     assert run.status == RunStatus.RUNNING  # retries are pending
 
@@ -200,9 +201,10 @@ def test_a_retry_is_not_sent_before_it_is_due(owner, clock, smtp_server):
 )
 @pytest.mark.parametrize("pipelining", [True, False])
 def test_a_broken_transaction_is_deferred_and_sent_once_when_the_server_recovers(
-    owner, clock, smtp_server, misbehave, response, pipelining
+    owner, clock, smtp_server, engine_settings, misbehave, response, pipelining
 ):
-    # given
+    # given: a timeout of 1 s, which the slow reply (2 s) outlasts
+    engine_settings.EMAIL_TIMEOUT = 1
     smtp_server.behaviour.pipelining = pipelining
     misbehave(smtp_server.behaviour)
     _, run = make_run(owner, clock, ["ann@example.org"])
@@ -289,7 +291,8 @@ def test_a_client_unsubscribed_before_the_run_is_logged_as_skipped(owner, clock)
 def test_an_outage_pauses_the_run_fails_nothing_and_the_run_resumes_by_itself(
     owner, clock, engine_settings, outage, error
 ):
-    # given: a server that cannot be reached
+    # given: a server that cannot be reached (a timeout of 1 s, which the slow greeting outlasts)
+    engine_settings.EMAIL_TIMEOUT = 1
     port = free_port()
     engine_settings.EMAIL_HOST, engine_settings.EMAIL_PORT = "127.0.0.1", port
     broken = None
