@@ -1,6 +1,9 @@
 """A real IMAP server for the tests: Debian's dovecot, started with a throwaway configuration
 and mailbox in a temporary directory, on a port of this checkout's range (8180-8189).
 
+`Dovecot(certificate=pair, ca=path)` speaks implicit TLS (IMAPS, the bounce mailbox's default)
+with that certificate instead of plain IMAP; `ca` is what the helper's own connections trust.
+
 Run as root (CI), the master stays root and the login and mail processes drop to Debian's
 dovecot, dovenull and nobody users; run as anyone else, everything is that user's.
 """
@@ -11,12 +14,14 @@ import os
 import pwd
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 from core.tests.tools import require_tools
+from mailing.tests.certificates import Pair
 
 PORTS = range(8180, 8190)
 USER, PASSWORD = "bounces@mail.example", "mailbox-secret"
@@ -54,7 +59,7 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {internal}
@@ -73,10 +78,12 @@ service imap-login {{
   chroot =
   inet_listener imap {{
     address = 127.0.0.1
-    port = {port}
+    port = {imap_port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
+    ssl = yes
   }}
 }}
 service anvil {{
@@ -86,13 +93,23 @@ service anvil {{
 
 
 class Dovecot:
-    def __init__(self):
+    def __init__(self, *, certificate: Pair | None = None, ca: Path | None = None):
         # Its own directory, not pytest's tmp_path: dovecot's unprivileged processes must be
         # able to reach the password file and the mailbox, and pytest's directories are 0700.
         self.root = Path(tempfile.mkdtemp(prefix="mailing-dovecot-"))
         self.host = "127.0.0.1"
         self.port = 0
         self.process: subprocess.Popen | None = None
+        self.certificate = certificate
+        self.ca = ca
+
+    def _ssl_config(self) -> str:
+        if self.certificate is None:
+            return "ssl = no"
+        cert, key = self.root / "server.pem", self.root / "server.key"
+        shutil.copyfile(self.certificate.cert, cert)
+        shutil.copyfile(self.certificate.key, key)
+        return f"ssl = required\nssl_cert = <{cert}\nssl_key = <{key}"
 
     def start(self) -> "Dovecot":
         require_tools("dovecot", purpose="the bounce mailbox tests", install="apt-get install dovecot-imapd")
@@ -105,7 +122,16 @@ class Dovecot:
         (self.root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
         self.port = _free_port()
         config = self.root / "dovecot.conf"
-        config.write_text(CONFIG.format(root=self.root, port=self.port, **users))
+        tls = self.certificate is not None
+        config.write_text(
+            CONFIG.format(
+                root=self.root,
+                ssl=self._ssl_config(),
+                imap_port=0 if tls else self.port,
+                imaps_port=self.port if tls else 0,
+                **users,
+            )
+        )
         self.process = subprocess.Popen(
             ["dovecot", "-F", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
@@ -147,7 +173,13 @@ class Dovecot:
         shutil.rmtree(self.root, ignore_errors=True)
 
     def connect(self) -> imaplib.IMAP4:
-        imap = imaplib.IMAP4(self.host, self.port, timeout=10)
+        if self.certificate is None:
+            imap = imaplib.IMAP4(self.host, self.port, timeout=10)
+        else:
+            context = ssl.create_default_context(cafile=self.ca)
+            # The helper reads its own server, whose certificate may be for another host on purpose.
+            context.check_hostname = False
+            imap = imaplib.IMAP4_SSL(self.host, self.port, ssl_context=context, timeout=10)
         imap.login(USER, PASSWORD)
         return imap
 

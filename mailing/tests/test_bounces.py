@@ -25,6 +25,7 @@ from mailing.models import (
 from mailing.rendering import unsubscribe_token
 from mailing.selectors import mailing_stats
 from mailing.services.unsubscribe import client_unsubscribe_by_token
+from mailing.tests.certificates import Authority
 from mailing.tests.factories import ClientFactory, MailingFactory, MessageFactory
 from mailing.tests.imap_server import PASSWORD, USER, Dovecot
 
@@ -43,15 +44,29 @@ def bounce_settings(settings):
 
 
 @pytest.fixture
-def imap(bounce_settings):
-    server = Dovecot().start()
+def authority(tmp_path, monkeypatch) -> Authority:
+    """A private CA that this process trusts as it would the system's (SSL_CERT_FILE)."""
+    authority = Authority.create(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(authority.cert))
+    return authority
+
+
+def mailbox_on(bounce_settings, server: Dovecot, *, use_ssl: bool) -> Dovecot:
     bounce_settings.BOUNCE_IMAP_HOST = server.host
     bounce_settings.BOUNCE_IMAP_PORT = server.port
     bounce_settings.BOUNCE_IMAP_USER = USER
     bounce_settings.BOUNCE_IMAP_PASSWORD = PASSWORD
-    bounce_settings.BOUNCE_IMAP_SSL = False
+    bounce_settings.BOUNCE_IMAP_SSL = use_ssl
     bounce_settings.BOUNCE_IMAP_FOLDER = "INBOX"
-    yield server
+    return server
+
+
+@pytest.fixture
+def imap(bounce_settings, authority):
+    """The bounce mailbox as it is by default: implicit TLS (IMAPS), its certificate signed by a
+    CA this process trusts."""
+    server = Dovecot(certificate=authority.server(), ca=authority.cert).start()
+    yield mailbox_on(bounce_settings, server, use_ssl=True)
     server.stop()
 
 
@@ -281,6 +296,57 @@ def test_a_mailbox_that_cannot_be_reached_is_logged_and_changes_nothing(owner, i
     # then
     assert result.error.startswith(f"The bounce mailbox {USER}@127.0.0.1:{imap.port}/INBOX could not be read: ")
     assert result.fetched == 0
+
+
+@pytest.mark.django_db
+def test_a_mailbox_over_plain_imap_is_read_when_tls_is_turned_off(bounce_settings):
+    # given: BOUNCE_IMAP_SSL off, and a server that speaks plain IMAP
+    server = mailbox_on(bounce_settings, Dovecot().start(), use_ssl=False)
+    try:
+        server.append(OTHER_MAIL)
+
+        # when
+        result = mailbox.read_mailbox()
+
+        # then
+        assert (result.fetched, result.other, result.error) == (1, 1, "")
+    finally:
+        server.stop()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("certificate", "reason"),
+    [
+        ("from a CA nobody trusts", "unable to get local issuer certificate"),
+        ("for another host", "IP address mismatch, certificate is not valid for '127.0.0.1'"),
+    ],
+)
+def test_a_mailbox_whose_certificate_is_refused_is_not_logged_in_to(
+    bounce_settings, authority, tmp_path, caplog, certificate, reason
+):
+    # given: an IMAPS server whose certificate this process must not accept
+    if certificate == "from a CA nobody trusts":
+        (tmp_path / "stranger").mkdir()
+        stranger = Authority.create(tmp_path / "stranger", name="Stranger CA")
+        server = Dovecot(certificate=stranger.server(), ca=stranger.cert)
+    else:
+        server = Dovecot(certificate=authority.server("elsewhere", hosts=("mail.example.net",)), ca=authority.cert)
+    server = mailbox_on(bounce_settings, server.start(), use_ssl=True)
+    try:
+        server.append(OTHER_MAIL)
+
+        # when
+        with caplog.at_level(logging.WARNING, logger="mailing.bounces"):
+            result = mailbox.read_mailbox()
+
+        # then: refused in the handshake, before the password was sent; nothing read
+        assert result.error.startswith(f"The bounce mailbox 127.0.0.1:{server.port} cannot be reached: ")
+        assert f"certificate verify failed: {reason}" in result.error
+        assert (result.fetched, result.other) == (0, 0)
+        assert [record.getMessage() for record in caplog.records] == [result.error]
+    finally:
+        server.stop()
 
 
 @pytest.mark.django_db
