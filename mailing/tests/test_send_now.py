@@ -125,7 +125,13 @@ def test_send_now_closes_a_paused_run_that_only_waits_on_retries(owner, clock):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("last_run", ["waits on retries", "none"])
 def test_two_send_now_at_once_start_one_run(owner, clock, last_run):
-    # given: (on PostgreSQL) the mailing's row lock orders the two; on SQLite its one writer does
+    """Which guard each case checks. `[none]` checks the mailing's row lock in
+    `runs.mailing_send_now` (the `select_for_update`): without it, this case starts two runs on
+    PostgreSQL. `[waits on retries]` passes without that lock: the second caller's UPDATE of the
+    old run's DEFERRED rows waits for the first's row locks, then the conditional move of the run
+    (`_run_supersede`, `states.move_runs`) finds it FINISHED and refuses. On SQLite the one
+    writer orders the two in both cases, so neither can fail there."""
+    # given
     mailing = _mailing(owner, clock, ["busy@example.org", "ok@example.org"])
     old = None
     if last_run == "waits on retries":
