@@ -167,9 +167,9 @@ class _MisbehavingSMTP(SMTP):
             return
         await super()._handle_client()
 
-    async def push(self, status: str):
+    async def push(self, status: bytes | str):
         await super().push(status)
-        if status.startswith("421"):
+        if (status.decode("ascii", "replace") if isinstance(status, bytes) else status).startswith("421"):
             # RFC 5321 4.2.2: 421 means the server is closing the transmission channel; a real
             # one hangs up right after it.
             self.transport.close()
